@@ -1,0 +1,190 @@
+"""Event records, their JSON Schema, and the sinks that write them.
+
+Every record is one JSON object on one line with at least::
+
+    {"schema": "orchestrator.events/1", "seq": 0, "type": "...", "frame": 0, "time": 0.0, ...}
+
+``seq`` counts records of one run from 0; ``frame`` and ``time`` are the source frame index
+and source time in seconds the record is about. Record types are frozen dataclasses here;
+`RecordStream` stamps them with ``schema`` and ``seq``. Serialisation is canonical (fixed key
+order, compact separators, rounded floats), so a deterministic run is byte-for-byte stable.
+
+Example:
+    >>> stream = RecordStream()
+    >>> stream.stamp(DetectionsRecord(frame=0, time=0.0, detector="hands", detections=Detections.empty()))
+    {'schema': 'orchestrator.events/1', 'seq': 0, 'type': 'detections', 'frame': 0, 'time': 0.0, ...}
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from detectors.base import Detections
+from orchestrator.errors import UserError
+
+SCHEMA_ID = "orchestrator.events/1"
+
+
+@dataclass(frozen=True)
+class Record:
+    """Base of every record: the frame it is about and that frame's source time."""
+
+    type: ClassVar[str] = ""
+    frame: int
+    time: float
+
+    def payload(self) -> dict[str, Any]:
+        """Type-specific fields, JSON-ready."""
+        return {}
+
+
+@dataclass(frozen=True)
+class DetectionsRecord(Record):
+    """What one detector found on one frame (opt-in: ``outputs.records: [detections]``)."""
+
+    type: ClassVar[str] = "detections"
+    detector: str = ""
+    detections: Detections = field(default_factory=Detections.empty)
+
+    def payload(self) -> dict[str, Any]:
+        return {"detector": self.detector, "detections": self.detections.to_records()}
+
+
+@dataclass(frozen=True)
+class DetectorStats:
+    """Per-detector figures of a run."""
+
+    plugin: str
+    runs: int
+    drops: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plugin": self.plugin,
+            "runs": self.runs,
+            "drops": self.drops,
+            "latency_ms": {"p50": _round(self.latency_p50_ms, 3), "p95": _round(self.latency_p95_ms, 3)},
+        }
+
+
+@dataclass(frozen=True)
+class SummaryRecord(Record):
+    """The last record of every run, also after an error or an interruption."""
+
+    type: ClassVar[str] = "summary"
+    status: str = "completed"  # completed | interrupted | error
+    error: str | None = None
+    pipeline: str = ""
+    source: str = ""
+    mode: str = ""
+    frames_read: int = 0
+    frames_processed: int = 0
+    frames_dropped: int = 0
+    detectors: Mapping[str, DetectorStats] = field(default_factory=dict)
+    fps: float = 0.0
+    wall_time_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status not in ("completed", "interrupted", "error"):
+            raise ValueError(f"status must be completed, interrupted or error, got {self.status!r}")
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "error": self.error,
+            "pipeline": self.pipeline,
+            "source": self.source,
+            "mode": self.mode,
+            "frames": {"read": self.frames_read, "processed": self.frames_processed, "dropped": self.frames_dropped},
+            "detectors": {name: stats.to_json() for name, stats in self.detectors.items()},
+            "fps": round(self.fps, 3),
+            "wall_time_s": round(self.wall_time_s, 3),
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+class RecordStream:
+    """Stamps records with ``schema`` and a monotonic ``seq``, starting at 0 for each run."""
+
+    def __init__(self) -> None:
+        self._seq = 0
+
+    def stamp(self, record: Record) -> dict[str, Any]:
+        out = {"schema": SCHEMA_ID, "seq": self._seq, "type": record.type, "frame": record.frame}
+        out["time"] = round(float(record.time), 6)
+        out.update(record.payload())
+        self._seq += 1
+        return out
+
+
+def dumps(record: Mapping[str, Any]) -> str:
+    """One record as one canonical JSON line (with the newline)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+@cache
+def events_schema() -> dict[str, Any]:
+    """The JSON Schema of every record type (``orchestrator/schemas/events.schema.json``)."""
+    text = resources.files("orchestrator").joinpath("schemas/events.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+class SinkClosed(Exception):
+    """The reader of the output went away (a broken pipe)."""
+
+
+class JsonlSink:
+    """Writes records as JSON Lines to a file or stdout; each line is written whole and flushed.
+
+    A reader tailing the file never sees half a record, and a crash leaves only complete lines.
+    """
+
+    def __init__(self, target: str, append: bool = False) -> None:
+        self.target = target
+        self._owned = target != "-"
+        if self._owned:
+            try:
+                path = Path(target)
+                self._stream: IO[str] = path.open("a" if append else "w", encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"{target}: cannot open events file for writing: {exc.strerror or exc}") from exc
+        else:
+            self._stream = sys.stdout
+        self.written = 0
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        try:
+            self._stream.write(dumps(record))
+            self._stream.flush()
+        except BrokenPipeError as exc:
+            raise SinkClosed(f"{'stdout' if not self._owned else self.target}: the reader closed the pipe") from exc
+        self.written += 1
+
+    def close(self) -> None:
+        if self._owned:
+            self._stream.close()
+
+
+class CallbackSink:
+    """Calls ``callback(record)`` for each record (the Python API's push style)."""
+
+    def __init__(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        self._callback = callback
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        self._callback(dict(record))
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job: set up .venv, install the models (from ../shared/npm when present, else with
+# npm pack), and run the table-scene pipeline on an egocentric clip, writing JSON Lines events.
+# Usage: scripts/demo.sh [VIDEO]   (default ../shared/data/egodex/add_remove_lid_0.mp4)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/bootstrap.sh
+shared="$(cd .. && pwd)/shared"
+if ! .venv/bin/python -m orchestrator models verify >/dev/null 2>&1; then
+  if [ -d "$shared/npm" ]; then
+    .venv/bin/python -m orchestrator models import "$shared"/npm/*.tgz
+  else
+    .venv/bin/python -m orchestrator models pull
+  fi
+fi
+video="${1:-$shared/data/egodex/add_remove_lid_0.mp4}"
+mkdir -p out
+.venv/bin/python -m orchestrator run pipelines/table_scene.yaml --source "$video" --events out/table_scene.jsonl
+echo "events: out/table_scene.jsonl"
