@@ -79,6 +79,7 @@ class ResultBoard:
         self._results: dict[tuple[int, str], DetectorResult] = {}
         self._cond = threading.Condition()
         self.discarded: dict[str, int] = {}
+        self.peak = 0
 
     def post(self, result: DetectorResult) -> None:
         with self._cond:
@@ -87,6 +88,7 @@ class ResultBoard:
                 del self._results[oldest]
                 self.discarded[oldest[1]] = self.discarded.get(oldest[1], 0) + 1
             self._results[(result.frame_index, result.detector)] = result
+            self.peak = max(self.peak, len(self._results))
             self._cond.notify_all()
 
     def wait_for(self, frame_index: int, names: frozenset[str]) -> dict[str, DetectorResult] | None:
@@ -159,6 +161,9 @@ class Runtime:
         self._error: str | None = None
         self._error_lock = threading.Lock()
         self.mode = ""
+        #: After a run: the most frames the store held at once, and the most pending results.
+        self.peak_frames_held = 0
+        self.peak_results_held = 0
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
@@ -225,6 +230,7 @@ class Runtime:
                 with contextlib.suppress(Exception):  # closing must not mask the run's own outcome
                     detector.close()
             source.close()
+            self.peak_frames_held, self.peak_results_held = store.peak, board.peak
         if not finished:  # pragma: no cover - only reached through GeneratorExit, which skips here
             return
         wall = time.perf_counter() - started
