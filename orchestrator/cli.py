@@ -19,12 +19,17 @@ from typing import Any
 import yaml
 
 from orchestrator.errors import UserError
+from orchestrator.registry import RegistryError
 
 #: Modules contributing more commands; each has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = ("orchestrator.runtime_bench",)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+
+# FFmpeg (inside OpenCV) logs its own errors straight to stderr ("moov atom not found") before we
+# report the same problem in one line; keep only its fatal messages unless the user asks for more.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")
 
 
 def _eprint(message: str) -> None:
@@ -250,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Config errors are already `file:line: field: message` lines, as editors expect them.
         _eprint(str(exc) if isinstance(exc, ConfigError) else f"error: {exc}")
         return exc.exit_code
+    except RegistryError as exc:
+        # A third-party plugin that fails to import or reuses a taken name: one line, not a traceback.
+        _eprint(f"error: {exc}")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         _eprint("interrupted")
         return EXIT_SIGINT

@@ -194,11 +194,11 @@ class _LineMap:
                 self._walk(item, (*path, index))
 
     def line(self, path: tuple[Any, ...], key: bool = False) -> int:
-        table = self.key_lines if key else self.value_lines
-        while path not in table and path:
+        if key and path in self.key_lines:
+            return self.key_lines[path]
+        while path not in self.value_lines and path:
             path = path[:-1]
-            table = self.value_lines
-        return table.get(path, 1)
+        return self.value_lines.get(path, 1)
 
 
 def _dotted(path: tuple[Any, ...]) -> str:
@@ -252,7 +252,8 @@ def _schema_issues(
             wanted = (
                 error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
             )
-            message = f"expected {wanted}, got {_describe_type(error.instance)} {error.instance!r}"
+            got = _describe_type(error.instance) + ("" if error.instance is None else f" {error.instance!r}")
+            message = f"expected {wanted}, got {got}"
         elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kind]
             message = f"value {error.instance!r} is out of range: must be {op} {error.validator_value}"
@@ -264,11 +265,15 @@ def _schema_issues(
             message = "give exactly one of every_n_frames or max_fps"
         elif kind == "minProperties":
             message = f"must not be empty (at least {error.validator_value} entry)"
-        elif kind == "propertyNames":
-            message = f"name {error.instance!r} must match {error.validator_value.get('pattern', '')}"
+        elif "propertyNames" in error.relative_schema_path:
+            # jsonschema reports a bad key as a `pattern` error on the mapping; point at the key itself.
+            message = f"name {error.instance!r} must match {error.validator_value}"
+            issues.append(ConfigIssue(file, lines.line((*path, error.instance), key=True), _dotted(path), message))
+            continue
         else:
             message = error.message
-        issues.append(ConfigIssue(file, lines.line(path), _dotted(path), message))
+        # The key's line: for a block mapping or list the value starts on the next line.
+        issues.append(ConfigIssue(file, lines.line(path, key=True), _dotted(path), message))
     return issues
 
 
@@ -365,17 +370,24 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
+        if mark is not None and context is not None and mark.index >= len(text.rstrip()):
+            mark = context  # an unclosed bracket or quote: its opening line, not the end of the file
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError([ConfigIssue(file, line, "", f"invalid YAML: {problem}")]) from exc
     lines = _LineMap(root)
     if not isinstance(data, dict):
         raise ConfigError(
-            [ConfigIssue(file, 1, "", f"expected a mapping at the top level, got {_describe_type(data)}")]
+            [ConfigIssue(file, lines.line(()), "", f"expected a mapping at the top level, got {_describe_type(data)}")]
         )
 
     loader = _Loader(path, lines)
     loader.issues.extend(_schema_issues(data, pipeline_schema(), (), lines, file))
+    for name in data["detectors"] if isinstance(data.get("detectors"), dict) else ():
+        if not isinstance(name, str):  # `1:` is an int key, which the schema's name pattern does not check
+            line = lines.line(("detectors", name), key=True)
+            loader.issues.append(ConfigIssue(file, line, "detectors", f"name {name!r} must be a string; quote it"))
     if loader.issues:
         # Structure is wrong: resolving further would only repeat the same problems.
         raise ConfigError(loader.issues)

@@ -208,6 +208,6 @@ DETECTORS: Registry[Any] = Registry(
 TRACKERS: Registry[Any] = Registry(
     "tracker",
     entry_point_group="orchestrator.trackers",
-    builtin_modules=(),
+    builtin_modules=("trackers.sort",),
     check=_check_tracker,
 )

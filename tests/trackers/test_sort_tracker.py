@@ -1,0 +1,463 @@
+"""Behaviour of the SORT tracker: identities, prediction, life cycle, late results, parameters."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from tracker_scenarios import dets, linear_box, max_abs_error, run
+
+from orchestrator.registry import TRACKERS
+from trackers.base import Track
+from trackers.bench import benchmark_tracker
+from trackers.sort import NoTracker, SortTracker
+
+# Two detector results on successive runs of a linearly moving box are enough to predict it exactly.
+EXACT_PX = 1e-3
+
+
+def test_registered_under_sort_and_none() -> None:
+    assert TRACKERS.get("sort").obj is SortTracker
+    assert TRACKERS.get("none").obj is NoTracker
+
+
+# ----------------------------------------------------------------------------- identities
+@pytest.mark.parametrize(
+    ("speed", "detect_every", "reverse_order"),
+    [(10.0, 1, False), (10.0, 1, True), (15.0, 1, False), (10.0, 3, False), (8.0, 3, True), (6.0, 2, False)],
+)
+def test_two_hands_crossing_keep_their_ids(speed: float, detect_every: int, reverse_order: bool) -> None:
+    # Hand A moves right, hand B left, 20 px apart vertically, so they overlap almost fully mid-way.
+    def hand_a(f: int):
+        return linear_box(f, 100, 300, 100, 100, speed, 0)
+
+    def hand_b(f: int):
+        return linear_box(f, 100 + 60 * speed, 320, 100, 100, -speed, 0)
+
+    tracker = SortTracker()
+    seen: dict[str, set[int]] = {"a": set(), "b": set()}
+    for f in range(61):
+        boxes = [hand_b(f), hand_a(f)] if reverse_order else [hand_a(f), hand_b(f)]
+        tracks = tracker.update(f, [(f, dets(*boxes))] if f % detect_every == 0 else [])
+        if f < 2 * detect_every:
+            continue  # confirmation needs min_hits=2 detector runs
+        assert len(tracks) == 2
+        for track in tracks:
+            # After the two-point start every box is exact, so "nearest truth" is unambiguous.
+            name = "a" if max_abs_error(track.box, hand_a(f)) < EXACT_PX else "b"
+            assert max_abs_error(track.box, hand_a(f) if name == "a" else hand_b(f)) < EXACT_PX
+            seen[name].add(track.track_id)
+    assert seen == {"a": {1}, "b": {2}} or seen == {"a": {2}, "b": {1}}
+
+
+@pytest.mark.parametrize("missed", [1, 5, 10, 20, 30])
+def test_missed_hand_keeps_id_and_exact_prediction(missed: int) -> None:
+    # Noise-free linear motion, including a growing box: the prediction through the gap is exact.
+    def truth(f: int):
+        return linear_box(f, 300, 400, 120, 160, 6, -3, 1, 0.5)
+
+    tracker = SortTracker(max_age_frames=30)
+    gap = range(10, 10 + missed)
+    for f in range(10 + missed + 3):
+        tracks = tracker.update(f, [(f, dets() if f in gap else dets(truth(f)))])
+        if f == 0:
+            assert tracks == ()
+            continue
+        (track,) = tracks
+        assert track.track_id == 1
+        assert max_abs_error(track.box, truth(f)) < EXACT_PX
+        if f in gap:
+            # The detector ran and missed the hand: lost, reported with its predicted box.
+            assert (track.state, track.box_source, track.frames_since_observed) == ("lost", "predicted", f - 9)
+        else:
+            assert (track.state, track.box_source, track.frames_since_observed) == ("confirmed", "observed", 0)
+
+
+@pytest.mark.parametrize(("missed", "bound_px"), [(5, 14.0), (10, 24.0), (20, 44.0)])
+def test_missed_noisy_hand_prediction_error_is_bounded(missed: int, bound_px: float) -> None:
+    # 120 x 160 px hand at (6, -3) px/frame, detections with 2 px noise per coordinate, missed after
+    # 30 frames. Bound: 4 px + 2 px per missed frame (the velocity after 30 noisy frames is known to
+    # about 1 px/frame). Seeds 0..19 are fixed, so the expectation is exact, not statistical.
+    def truth(f: int):
+        return linear_box(f, 300, 400, 120, 160, 6, -3)
+
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        tracker = SortTracker()
+        worst = 0.0
+        for f in range(30 + missed + 2):
+            in_gap = 30 <= f < 30 + missed
+            result = dets() if in_gap else dets(np.asarray(truth(f)) + rng.normal(0, 2.0, 4))
+            tracks = tracker.update(f, [(f, result)])
+            if f >= 1:
+                assert [t.track_id for t in tracks] == [1]
+                if in_gap:
+                    worst = max(worst, max_abs_error(tracks[0].box, truth(f)))
+        assert worst < bound_px, f"seed {seed}: {worst:.2f} px"
+
+
+def test_lost_longer_than_max_age_gets_a_new_id() -> None:
+    tracker = SortTracker(max_age_frames=5)
+    box = (100, 100, 200, 200)
+    out = run(tracker, [(f, [(f, dets(box))] if f < 3 or f >= 9 else []) for f in range(12)])
+    assert [t.track_id for t in out[8]] == []  # removed after 5 frames without a match (frames 3..7 kept)
+    assert [t.track_id for t in out[7]] == [1]
+    assert out[9] == ()  # the comeback starts a new, tentative track
+    assert [t.track_id for t in out[10]] == [2]
+
+
+@pytest.mark.parametrize("min_hits", [2, 3, 5])
+def test_spurious_single_frame_detection_never_confirmed(min_hits: int) -> None:
+    hand = (100, 100, 200, 200)
+    ghost = (800, 500, 900, 600)
+    tracker = SortTracker(min_hits=min_hits)
+    reported: set[int] = set()
+    for f in range(20):
+        boxes = [hand, ghost] if f == 10 else [hand]
+        reported |= {t.track_id for t in tracker.update(f, [(f, dets(*boxes, score=0.99))])}
+    assert reported == {1}
+
+
+def test_tentative_track_waits_through_frames_without_detector() -> None:
+    # A tentative track is removed when a detector run misses it, not on frames the detector skipped.
+    tracker = SortTracker(min_hits=2)
+    assert tracker.update(0, [(0, dets((0, 0, 50, 50)))]) == ()
+    assert tracker.update(1) == ()
+    assert tracker.update(2) == ()
+    assert [t.track_id for t in tracker.update(3, [(3, dets((0, 0, 50, 50)))])] == [1]
+
+
+def test_min_hits_one_reports_on_first_detection() -> None:
+    (track,) = SortTracker(min_hits=1).update(0, [(0, dets((10, 20, 30, 40), score=0.8))])
+    assert track == Track(1, (10, 20, 30, 40), 0.800000011920929, "hand", 0, "confirmed", "observed", 0, 1, 0)
+
+
+# ----------------------------------------------------------------------------- prediction between detector runs
+@pytest.mark.parametrize(
+    ("detect_every", "velocity"),
+    [(2, (5, 0, 0, 0)), (3, (4.5, -2.5, 0, 0)), (3, (-7, 3, 1, 0.5)), (5, (3, 3, -0.5, -0.5)), (3, (0, 0, 0, 0))],
+)
+def test_skipped_frames_follow_linear_motion_exactly(detect_every: int, velocity: tuple[float, ...]) -> None:
+    vx, vy, vw, vh = velocity
+
+    def truth(f: int):
+        return linear_box(f, 500, 400, 150, 200, vx, vy, vw, vh)
+
+    tracker = SortTracker()
+    for f in range(40):
+        ran = f % detect_every == 0
+        tracks = tracker.update(f, [(f, dets(truth(f)))] if ran else [])
+        if f < detect_every:  # warm-up: tentative until the second detector run
+            assert tracks == ()
+            continue
+        (track,) = tracks
+        assert max_abs_error(track.box, truth(f)) < EXACT_PX, f
+        assert track.state == "confirmed"
+        assert track.box_source == ("observed" if ran else "predicted")
+        assert track.frames_since_observed == f % detect_every
+
+
+def test_frame_gap_between_calls_is_predicted() -> None:
+    def truth(f: int):
+        return linear_box(f, 200, 200, 80, 80, 3, 1)
+
+    tracker = SortTracker()
+    tracker.update(0, [(0, dets(truth(0)))])
+    tracker.update(1, [(1, dets(truth(1)))])
+    (track,) = tracker.update(6)  # frames 2..5 never passed to update
+    assert max_abs_error(track.box, truth(6)) < EXACT_PX
+    assert (track.frames_since_observed, track.age_frames) == (5, 6)
+
+
+# ----------------------------------------------------------------------------- ids
+def _busy_schedule() -> list[tuple[int, list]]:
+    """Hands entering, leaving for longer than max_age, coming back, plus a one-frame ghost."""
+    schedule = []
+    for f in range(80):
+        boxes = []
+        if f < 20 or f >= 45:  # hand 1 leaves for 25 frames (> max_age_frames=10): new id when back
+            boxes.append(linear_box(f, 200, 300, 100, 100, 2, 0))
+        if 5 <= f < 70:
+            boxes.append(linear_box(f, 900, 300, 120, 120, -2, 1))
+        if f == 30:
+            boxes.append((1500, 800, 1600, 900))
+        schedule.append((f, [(f, dets(*boxes))] if f % 2 == 0 else []))
+    return schedule
+
+
+def test_ids_are_deterministic_and_never_reused() -> None:
+    first = run(SortTracker(max_age_frames=10), _busy_schedule())
+    second = run(SortTracker(max_age_frames=10), _busy_schedule())
+    assert first == second
+
+    again = SortTracker(max_age_frames=10)
+    run(again, _busy_schedule()[:30])
+    again.reset()
+    assert run(again, _busy_schedule()) == first  # reset starts ids at 1 again
+
+    # Each id is reported on one contiguous run of frames and a later id never precedes an earlier one.
+    frames_of: dict[int, list[int]] = {}
+    for frame, tracks in first.items():
+        for track in tracks:
+            frames_of.setdefault(track.track_id, []).append(frame)
+    for frames in frames_of.values():
+        assert frames == list(range(frames[0], frames[-1] + 1))
+    assert sorted(frames_of) == sorted(frames_of, key=lambda i: frames_of[i][0])
+    assert sorted(frames_of) == [1, 2, 4]  # id 3 went to the ghost, which was never confirmed
+    assert frames_of[4][0] == 48  # the returning hand: back at 45, born at 46, confirmed at 48
+
+
+def test_ids_are_per_instance() -> None:
+    a, b = SortTracker(min_hits=1), SortTracker(min_hits=1)
+    a.update(0, [(0, dets((0, 0, 10, 10), (50, 50, 60, 60)))])
+    assert [t.track_id for t in b.update(0, [(0, dets((0, 0, 10, 10)))])] == [1]
+
+
+# ----------------------------------------------------------------------------- late results
+def _two_hands(f: int):
+    return dets(linear_box(f, 200, 300, 100, 100, 5, 1), linear_box(f, 900, 300, 120, 140, -4, 2))
+
+
+@pytest.mark.parametrize(("late_frame", "latency"), [(6, 1), (6, 3), (9, 4), (7, 2), (12, 10)])
+def test_late_result_equals_on_time_result(late_frame: int, latency: int) -> None:
+    # Noisy detections every 3rd frame; one result arrives `latency` frames late. From the frame it
+    # arrives on, the late tracker must report exactly what a tracker that had it on time reports.
+    rng = np.random.default_rng(1)
+    results = {f: _noisy(_two_hands(f), rng) for f in range(0, 40, 3)}
+    results[late_frame] = _noisy(_two_hands(late_frame), rng)  # detector also ran on a frame off the stride
+    on_time, late = SortTracker(), SortTracker()
+    for f in range(40):
+        expected = on_time.update(f, [(f, results[f])] if f in results else [])
+        observations = [(f, results[f])] if f in results and f != late_frame else []
+        if f == late_frame + latency:
+            observations.append((late_frame, results[late_frame]))
+        got = late.update(f, observations)
+        if f >= late_frame + latency:
+            assert got == expected, f
+    assert (late.late_applied, late.late_dropped) == (1, 0)
+
+
+@pytest.mark.parametrize("late_frame", [4, 5])
+def test_late_result_starting_a_track_equals_on_time(late_frame: int) -> None:
+    # A new hand appears at frame 4. Its first result (frame `late_frame`) arrives at frame 6, after the
+    # on-time result of frame 5 (when late_frame is 4) has already started a track for it: the replay
+    # must keep the id already reported rather than switch it. A third hand appears at frame 9.
+    new_hand, third_hand = (1400, 600, 1500, 700), (100, 900, 200, 1000)
+
+    def result(f: int):
+        return dets(
+            linear_box(f, 200, 300, 100, 100, 5, 1), *([new_hand] if f >= 4 else []), *([third_hand] if f >= 9 else [])
+        )
+
+    on_time, late = SortTracker(min_hits=1), SortTracker(min_hits=1)
+    for f in range(12):
+        expected = on_time.update(f, [(f, result(f))])
+        observations = [(f, result(f))] if f != late_frame else []
+        if f == 6:
+            observations.append((late_frame, result(late_frame)))
+        got = late.update(f, observations)
+        if f >= 6 or f < late_frame:
+            assert got == expected, f
+    assert [t.track_id for t in got] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("latency", "detect_every"), [(1, 1), (2, 1), (3, 3), (5, 2)])
+def test_realtime_stream_matches_oracle(latency: int, detect_every: int) -> None:
+    # Every result arrives `latency` frames late. At frame k the tracker must equal an oracle that
+    # got, on time, exactly the results available by k (those computed on frames <= k - latency).
+    rng = np.random.default_rng(2)
+    results = {f: _noisy(_two_hands(f), rng) for f in range(0, 30, detect_every)}
+    tracker = SortTracker()
+    for k in range(30):
+        arriving = [(k - latency, results[k - latency])] if k - latency in results else []
+        got = tracker.update(k, arriving)
+        oracle = SortTracker()
+        for f in range(k + 1):
+            expected = oracle.update(f, [(f, results[f])] if f in results and f <= k - latency else [])
+        assert got == expected, k
+
+
+def test_result_older_than_history_is_dropped() -> None:
+    tracker, reference = SortTracker(max_latency_frames=3), SortTracker(max_latency_frames=3)
+    for f in range(10):
+        result = [(f, dets(linear_box(f, 200, 300, 100, 100, 5, 1)))] if f < 5 else []
+        reference.update(f, result)
+        tracker.update(f, result)
+    stale = dets(linear_box(5, 200, 300, 100, 100, 5, 1))
+    assert tracker.update(10, [(6, stale), (5, stale)]) == reference.update(10)  # 10 - 6 > 3: too old
+    assert (tracker.late_dropped, tracker.late_applied) == (2, 0)
+    assert tracker.update(11, [(8, stale)]) != reference.update(11)  # 11 - 8 == 3: applied at frame 8
+    assert (tracker.late_dropped, tracker.late_applied) == (2, 1)
+
+
+def test_zero_latency_drops_every_late_result_and_first_frame_bounds_history() -> None:
+    tracker = SortTracker(max_latency_frames=0)
+    tracker.update(5)
+    tracker.update(6, [(5, dets((0, 0, 10, 10)))])
+    other = SortTracker()
+    other.update(5)
+    other.update(6, [(4, dets((0, 0, 10, 10)))])  # before the first frame of the run
+    assert (tracker.late_dropped, other.late_dropped) == (1, 1)
+
+
+def _noisy(detections, rng):
+    boxes = detections.boxes + rng.normal(0, 1.5, detections.boxes.shape)
+    return dets(*boxes.tolist(), score=0.9)
+
+
+# ----------------------------------------------------------------------------- two-pass association
+@pytest.mark.parametrize(
+    ("low_score", "state_while_hidden", "source_while_hidden"),
+    [(0.1, "confirmed", "observed"), (0.4, "lost", "predicted")],
+)
+def test_low_score_second_pass_keeps_partly_hidden_hand(
+    low_score: float, state_while_hidden: str, source_while_hidden: str
+) -> None:
+    # Frames 10..19: the hand is half behind an object: the detector still sees it, at score 0.3.
+    tracker = SortTracker(low_score=low_score, high_score=0.5)
+    for f in range(25):
+        hidden = 10 <= f < 20
+        box = linear_box(f, 300, 300, 100, 120, 4, 0)
+        tracks = tracker.update(f, [(f, dets(box, score=0.3 if hidden else 0.9))])
+        if f == 0:
+            continue
+        (track,) = tracks
+        assert track.track_id == 1
+        if hidden:
+            assert (track.state, track.box_source) == (state_while_hidden, source_while_hidden)
+            assert track.score == pytest.approx(0.3 if low_score < 0.3 else 0.9)
+        else:
+            assert (track.state, track.box_source) == ("confirmed", "observed")
+
+
+def test_low_score_detections_never_start_tracks() -> None:
+    tracker = SortTracker(min_hits=1)
+    for f in range(10):
+        assert tracker.update(f, [(f, dets((100, 100, 200, 200), score=0.45))]) == ()
+
+
+def test_class_aware_only_matches_same_label() -> None:
+    box = (100, 100, 200, 200)
+    aware, blind = SortTracker(min_hits=1, class_aware=True), SortTracker(min_hits=1)
+    for tracker in (aware, blind):
+        tracker.update(0, [(0, dets(box, label="cup"))])
+    assert [(t.track_id, t.label) for t in aware.update(1, [(1, dets(box, label="bowl"))])] == [
+        (1, "cup"),
+        (2, "bowl"),
+    ]
+    assert [(t.track_id, t.state) for t in aware.update(2)] == [(1, "lost"), (2, "confirmed")]
+    assert [(t.track_id, t.label) for t in blind.update(1, [(1, dets(box, label="bowl"))])] == [(1, "bowl")]
+
+
+def test_report_lost_false_hides_lost_tracks() -> None:
+    tracker = SortTracker(report_lost=False)
+    for f in range(3):
+        tracker.update(f, [(f, dets((100, 100, 200, 200)))])
+    assert tracker.update(3) != ()  # detector did not run: still confirmed, predicted
+    assert tracker.update(4, [(4, dets())]) == ()  # ran and missed: lost, not reported
+
+
+# ----------------------------------------------------------------------------- arguments
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"min_hits": 0}, "parameter 'min_hits' must be an integer >= 1 and <= 100, got 0"),
+        ({"min_hits": 2.0}, "parameter 'min_hits' must be an integer, got 2.0"),
+        ({"min_hits": True}, "parameter 'min_hits' must be an integer, got True"),
+        ({"max_age_frames": 0}, "parameter 'max_age_frames' must be an integer >= 1"),
+        ({"min_iou": 0.0}, "parameter 'min_iou' must be a number > 0 and <= 1, got 0.0"),
+        ({"min_iou": 1.5}, "parameter 'min_iou' must be a number > 0 and <= 1, got 1.5"),
+        ({"high_score": -0.1}, "parameter 'high_score' must be a number >= 0 and <= 1"),
+        ({"low_score": float("nan")}, "parameter 'low_score' must be a number, got nan"),
+        ({"low_score": 0.6, "high_score": 0.5}, "low_score (0.6) must not exceed high_score (0.5)"),
+        ({"class_aware": 1}, "parameter 'class_aware' must be true or false, got 1"),
+        ({"max_latency_frames": -1}, "parameter 'max_latency_frames' must be an integer >= 0"),
+        ({"measurement_noise": 0}, "parameter 'measurement_noise' must be a number > 0"),
+        ({"acceleration_noise": "0.1"}, "parameter 'acceleration_noise' must be a number, got '0.1'"),
+    ],
+)
+def test_invalid_params_raise_value_error(params: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=r"^sort tracker: ") as info:
+        SortTracker(**params)
+    assert message in str(info.value)
+
+
+def test_unknown_param_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="max_age"):
+        SortTracker(max_age=3)
+
+
+@pytest.mark.parametrize("cls", [SortTracker, NoTracker])
+def test_schema_matches_constructor(cls) -> None:
+    schema = cls.params_schema
+    assert schema["additionalProperties"] is False
+    signature = inspect.signature(cls.__init__)
+    defaults = {n: p.default for n, p in signature.parameters.items() if n != "self"}
+    assert {n: spec["default"] for n, spec in schema["properties"].items()} == defaults
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(defaults, schema)
+    cls(**defaults)
+
+
+EMPTY = dets()
+
+
+@pytest.mark.parametrize(
+    ("frames", "observations", "error", "message"),
+    [
+        ((3, 3), [], ValueError, "frame_index must increase: got 3 after 3"),
+        ((3, 2), [], ValueError, "frame_index must increase: got 2 after 3"),
+        ((0, -1), [], ValueError, "frame_index must be an integer >= 0"),
+        ((0, 1), [(2, EMPTY)], ValueError, "observation for frame 2 is from the future of frame 1"),
+        ((0, 1), [(-1, EMPTY)], ValueError, "observation frame index must be an integer >= 0"),
+        ((0, 1), [(1, [])], TypeError, "observation for frame 1 must be a Detections value"),
+        ((0, 1), [[1, EMPTY]], TypeError, "must be a (frame_index, Detections) pair"),
+    ],
+)
+@pytest.mark.parametrize("cls", [SortTracker, NoTracker])
+def test_update_argument_errors(cls, frames, observations, error, message) -> None:
+    tracker = cls()
+    tracker.update(frames[0])
+    with pytest.raises(error) as info:
+        tracker.update(frames[1], observations)
+    assert message in str(info.value)
+
+
+# ----------------------------------------------------------------------------- NoTracker baseline
+def test_no_tracker_reports_raw_detections_with_carried_ids() -> None:
+    tracker = NoTracker(min_score=0.5)
+    a0, b0 = (100, 100, 200, 200), (600, 100, 700, 200)
+    out0 = tracker.update(0, [(0, dets(a0, b0, score=[0.9, 0.8]))])
+    assert [(t.track_id, t.box) for t in out0] == [(1, a0), (2, b0)]
+    assert tracker.update(1) == ()  # no result for this frame: nothing reported
+    a2, c2 = (110, 100, 210, 200), (1000, 500, 1100, 600)
+    out2 = tracker.update(2, [(2, dets(c2, a2, (0, 0, 5, 5), score=[0.9, 0.9, 0.2]))])
+    assert [(t.track_id, t.box, t.hits, t.age_frames) for t in out2] == [(1, a2, 2, 2), (3, c2, 1, 0)]
+    assert tracker.update(3, [(1, dets(a2))]) == ()  # late: never shown as current
+    assert tracker.late_dropped == 1
+
+
+def test_benchmark_tracker_smoke() -> None:
+    result = benchmark_tracker(n_tracks=3, n_frames=60, seed=1)
+    assert result["n_tracks"] == 3 and result["n_frames"] == 60
+    assert result["distinct_ids"] == 3
+    assert 0 < result["median_ms"] <= result["p90_ms"] <= result["max_ms"]
+
+
+def test_late_result_for_a_frame_that_already_had_one_is_merged() -> None:
+    # Two results for frame 3 (one on time, one late, as from two detector passes): the tracker must
+    # behave as if both had come on time, concatenated in arrival order.
+    hand_a, hand_b = (100, 100, 200, 200), (600, 100, 700, 200)
+    on_time, late = SortTracker(min_hits=1), SortTracker(min_hits=1)
+    for f in range(8):
+        if f == 3:
+            expected = on_time.update(f, [(f, dets(hand_a)), (f, dets(hand_b))])
+            got = late.update(f, [(f, dets(hand_a))])
+        else:
+            expected = on_time.update(f, [(f, dets(hand_a))] if f < 3 else [])
+            got = late.update(f, ([(f, dets(hand_a))] if f < 3 else []) + ([(3, dets(hand_b))] if f == 5 else []))
+        if f >= 5:
+            assert got == expected
+    assert [t.track_id for t in got] == [1, 2]

@@ -1,0 +1,151 @@
+"""Ground-truth loading and tracking metrics (orchestrator.evaluation.tracking)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.errors import UserError
+from orchestrator.evaluation.tracking import TrackingMetrics, load_hand_labels, tracking_metrics
+
+EGODEX = Path("/work/shared/data/egodex")
+
+
+def _left(f: int):
+    return (100 + 10 * f, 100, 200 + 10 * f, 200)
+
+
+def _right(f: int):
+    return (600, 100 + 10 * f, 700, 200 + 10 * f)
+
+
+GT = {f: [("left", _left(f)), ("right", _right(f))] for f in range(4)}
+
+
+def test_hand_made_case_with_known_metrics() -> None:
+    x1, y1, x2, y2 = _left(0)
+    predictions = {
+        0: [(1, (x1 + 20, y1, x2 + 20, y2)), (2, _right(0))],  # IoU 80/120 = 2/3
+        1: [(1, _left(1)), (2, _right(1))],
+        2: [(2, _left(2)), (1, _right(2))],  # both ids swap: 2 switches
+        3: [(2, _left(3)), (9, (1500, 900, 1600, 1000))],  # right missed, one false positive
+    }
+    metrics = tracking_metrics(GT, predictions, frames=range(5))  # frame 4: nothing anywhere
+    # 8 gt boxes: MOTA = 1 - (1 miss + 1 FP + 2 switches) / 8. IDF1: best identity map left->1,
+    # right->2 gives 4 identity-true matches; 2 * 4 / (8 gt + 8 predicted) = 0.5.
+    assert metrics == TrackingMetrics(
+        mota=0.5,
+        idf1=0.5,
+        id_switches=2,
+        mostly_tracked=1,  # left matched on 4/4 frames; right on 3/4 = 75 % < 80 %
+        mostly_lost=0,
+        mean_iou=pytest.approx((6 + 2 / 3) / 7),
+        frames=5,
+        false_positives=1,
+        misses=1,
+        gt_tracks=2,
+    )
+    assert metrics.to_dict() == {
+        "mota": 0.5,
+        "idf1": 0.5,
+        "id_switches": 2,
+        "mostly_tracked": 1,
+        "mostly_lost": 0,
+        "mean_iou": 0.9524,
+        "frames": 5,
+        "false_positives": 1,
+        "misses": 1,
+        "gt_tracks": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    ("min_iou", "mota", "mean_iou", "false_positives", "misses"),
+    [(0.5, -1.0, None, 1, 1), (0.3, 1.0, 1 / 3, 0, 0)],
+)
+def test_min_iou_gate(min_iou, mota, mean_iou, false_positives, misses) -> None:
+    gt = {0: [("left", (0, 0, 100, 100))]}
+    predictions = {0: [(5, (50, 0, 150, 100))]}  # IoU 50 / 150
+    metrics = tracking_metrics(gt, predictions, frames=[0], min_iou=min_iou)
+    assert (metrics.mota, metrics.false_positives, metrics.misses) == (mota, false_positives, misses)
+    assert metrics.mean_iou == (None if mean_iou is None else pytest.approx(mean_iou))
+
+
+def test_frames_outside_the_selection_are_ignored_and_unseen_hand_is_mostly_lost() -> None:
+    predictions = {f: [(1, _left(f))] for f in range(4)}
+    metrics = tracking_metrics(GT, predictions, frames=[0, 1, 2, 3, 7])
+    assert (metrics.mota, metrics.idf1) == (0.5, pytest.approx(2 * 4 / (8 + 4)))
+    assert (metrics.mostly_tracked, metrics.mostly_lost, metrics.frames) == (1, 1, 5)
+    only_two = tracking_metrics(GT, {}, frames=[0, 1])
+    assert (only_two.misses, only_two.mota, only_two.mean_iou, only_two.mostly_lost) == (4, 0.0, None, 2)
+
+
+def test_no_ground_truth_gives_undefined_mota() -> None:
+    metrics = tracking_metrics({}, {0: [(1, (0, 0, 10, 10))]}, frames=[0, 1])
+    assert (metrics.mota, metrics.false_positives, metrics.gt_tracks) == (None, 1, 0)
+    empty = tracking_metrics({}, {}, frames=[])
+    assert (empty.frames, empty.mota, empty.idf1) == (0, None, None)
+
+
+def test_duplicate_ids_on_a_frame_are_rejected() -> None:
+    with pytest.raises(ValueError, match="frame 0: a track id appears twice"):
+        tracking_metrics(GT, {0: [(1, _left(0)), (1, _right(0))]}, frames=[0])
+
+
+# ----------------------------------------------------------------------------- CSV loading
+def test_load_hand_labels(tmp_path: Path) -> None:
+    path = tmp_path / "clip_hands.csv"
+    path.write_text(
+        "frame,hand,xmin,ymin,xmax,ymax,joint_confidence,visible_fraction\n"
+        "1,right,10,20,30,40,0.5,1.0\n"
+        "0,left,1.5,2,3,4,0.5,1.0\n"
+        "\n"
+        "1,left,5,6,7,8,,\n"
+    )
+    assert load_hand_labels(path) == {
+        0: [("left", (1.5, 2.0, 3.0, 4.0))],
+        1: [("right", (10.0, 20.0, 30.0, 40.0)), ("left", (5.0, 6.0, 7.0, 8.0))],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", ":1: empty file"),
+        ("frame,hand,xmin,ymin,xmax\n", ":1: missing column(s) ymax"),
+        ("frame,hand,xmin,ymin,xmax,ymax\n0,left,1,2,3,4\nx,left,1,2,3,4\n", ":3: frame must be an integer, got 'x'"),
+        ("frame,hand,xmin,ymin,xmax,ymax\n-1,left,1,2,3,4\n", ":2: frame must be >= 0, got -1"),
+        ("frame,hand,xmin,ymin,xmax,ymax\n0,,1,2,3,4\n", ":2: empty hand identity"),
+        ("frame,hand,xmin,ymin,xmax,ymax\n0,left,1,two,3,4\n", ":2: ymin must be a number, got 'two'"),
+        ("frame,hand,xmin,ymin,xmax,ymax\n0,left,1,2,3,inf\n", ":2: ymax must be finite"),
+        ("frame,hand,xmin,ymin,xmax,ymax\n0,left,5,2,3,4\n", ":2: box must satisfy xmax >= xmin"),
+        ("frame,hand,xmin,ymin,xmax,ymax\n0,left,1,2,3\n", ":2: expected 6 columns, got 5"),
+        (
+            "frame,hand,xmin,ymin,xmax,ymax\n0,left,1,2,3,4\n0,left,1,2,3,4\n",
+            ":3: hand 'left' appears twice on frame 0",
+        ),
+    ],
+)
+def test_bad_csv_names_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad_hands.csv"
+    path.write_text(text)
+    with pytest.raises(UserError) as info:
+        load_hand_labels(path)
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
+
+
+def test_missing_file_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"cannot read hand labels .*nope_hands\.csv"):
+        load_hand_labels(tmp_path / "nope_hands.csv")
+
+
+@pytest.mark.skipif(not EGODEX.is_dir(), reason="shared EgoDex labels not present")
+def test_egodex_labels_load_and_score_perfectly_against_themselves() -> None:
+    for path in sorted(EGODEX.glob("*_hands.csv")):
+        labels = load_hand_labels(path)
+        ids = {hand: i for i, hand in enumerate(sorted({h for rows in labels.values() for h, _ in rows}), 1)}
+        predictions = {f: [(ids[h], box) for h, box in rows] for f, rows in labels.items()}
+        metrics = tracking_metrics(labels, predictions, frames=range(max(labels) + 1))
+        assert (metrics.mota, metrics.idf1, metrics.id_switches, metrics.mean_iou) == (1.0, 1.0, 0, 1.0), path

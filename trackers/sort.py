@@ -1,0 +1,589 @@
+"""SORT-style hand tracker (Kalman + IoU, two-pass association) and the `NoTracker` baseline.
+
+`SortTracker` (registered as ``"sort"``):
+
+* every track carries a `BoxKalmanFilter` (constant velocity over centre and size), predicted once
+  per frame, so frames where the detector did not run still get a box (``box_source="predicted"``);
+* on frames with a detector result, tracks are matched to detections by `trackers.association.associate`
+  (high-score detections first, then low-score ones for the tracks left over);
+* life cycle: a new track starts *tentative* from an unmatched high-score detection; it becomes
+  *confirmed* after ``min_hits`` matched detections (the first included) and is removed the first
+  time a detector run does not match it. A confirmed track that a detector run does not match
+  becomes *lost*; a later match makes it confirmed again; it is removed once more than
+  ``max_age_frames`` frames have passed since its last match;
+* reported on each frame: confirmed tracks (observed or predicted box) and, when ``report_lost``
+  is true (the default), lost tracks not yet removed, with ``state="lost"`` and their predicted
+  box, so a consumer can tell them apart; tentative tracks are never reported;
+* late results (realtime mode) are applied at the frame they were computed on: the tracker keeps
+  a snapshot of its state before each of the last ``max_latency_frames`` frames, restores the one
+  before the late frame and replays the frames up to the current one with every result it has for
+  them. Results older than that are dropped and counted in ``late_dropped``. A late result can
+  therefore also revive a track that had been removed for age in the meantime (same id), when it
+  shows that the track was in fact matched in time.
+
+Ids are per instance, start at 1 and are never reused. A replay must not rename what was already
+reported: the tracker remembers which track took each detection of the history window, and a track
+the replay (re)creates takes the id that its detections had before, when that id is free; fresh ids
+the replay drew but did not keep are given back. So a late result gives the same tracks, ids
+included, as the same result on time, except in tangles the replay resolves differently (two
+tracks claiming one old id, several tracks started between the late frame and now).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from detectors.base import Detections
+from orchestrator.registry import TRACKERS
+from trackers.association import associate, iou_matrix, match_by_iou
+from trackers.base import Observation, Track, Tracker, check_observations, check_params, concat_detections
+from trackers.kalman import BoxKalmanFilter, KalmanSnapshot
+
+TENTATIVE, CONFIRMED, LOST = "tentative", "confirmed", "lost"
+
+
+class _LiveTrack:
+    """Mutable per-track state inside `SortTracker` (never handed out; `Track` is the public view)."""
+
+    __slots__ = ("age_frames", "class_id", "frames_since_observed", "hits", "kf", "label", "score", "state", "track_id")
+
+    def __init__(
+        self,
+        track_id: int,
+        kf: BoxKalmanFilter,
+        score: float,
+        label: str,
+        class_id: int,
+        state: str,
+        hits: int,
+        age_frames: int,
+        frames_since_observed: int,
+    ) -> None:
+        self.track_id = track_id
+        self.kf = kf
+        self.score = score
+        self.label = label
+        self.class_id = class_id
+        self.state = state
+        self.hits = hits
+        self.age_frames = age_frames
+        self.frames_since_observed = frames_since_observed
+
+
+@dataclass(frozen=True)
+class _TrackMemo:
+    """Immutable copy of a `_LiveTrack`, cheap enough to take on every frame."""
+
+    track_id: int
+    kf: KalmanSnapshot
+    score: float
+    label: str
+    class_id: int
+    state: str
+    hits: int
+    age_frames: int
+    frames_since_observed: int
+
+
+@dataclass
+class _ReplayIds:
+    """Id bookkeeping of one replay (see `SortTracker._claim`)."""
+
+    drawn: set[int] = field(default_factory=set)  # fresh ids drawn during the replay
+    provisional: set[int] = field(default_factory=set)  # drawn ids that may still give way to an old one
+    adopted: set[int] = field(default_factory=set)  # old ids taken back, each at most once
+    owner: dict[tuple[int, int], int] = field(default_factory=dict)  # the replay's own detection owners
+
+
+@dataclass
+class _FrameRecord:
+    """History entry for one frame: the state before it, and every detector result for it."""
+
+    before: tuple[_TrackMemo, ...]
+    detections: Detections | None  # None: the detector did not run on this frame
+
+
+_SORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "min_hits": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 2,
+            "description": "matched detections (the first included) before a track is confirmed and reported",
+        },
+        "max_age_frames": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10000,
+            "default": 30,
+            "description": "frames without a matched detection after which a track is removed",
+        },
+        "min_iou": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1,
+            "default": 0.2,
+            "description": "IoU gate between a predicted track box and a detection",
+        },
+        "high_score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.5,
+            "description": "detections at or above this score are matched first and may start tracks",
+        },
+        "low_score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.1,
+            "description": "detections in [low_score, high_score) only extend existing tracks; lower ones are ignored",
+        },
+        "class_aware": {
+            "type": "boolean",
+            "default": False,
+            "description": "only match detections with the track's label (for tracking several object classes)",
+        },
+        "max_latency_frames": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000,
+            "default": 30,
+            "description": "how many frames late a detector result may arrive and still be applied (rollback depth)",
+        },
+        "report_lost": {
+            "type": "boolean",
+            "default": True,
+            "description": "also report lost (unmatched, not yet removed) tracks, with state 'lost'",
+        },
+        "measurement_noise": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 10,
+            "default": 0.05,
+            "description": "std of a detected box coordinate, as a fraction of the box size sqrt(w*h)",
+        },
+        "acceleration_noise": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 10,
+            "default": 0.02,
+            "description": "std of the per-frame velocity change, as a fraction of the box size per frame",
+        },
+    },
+}
+
+
+@TRACKERS.register("sort")
+class SortTracker(Tracker):
+    """Kalman + IoU multi-object tracker for hands (and, class-aware, objects).
+
+    Parameters are described in `params_schema` (ranges included) and checked on construction
+    (`ValueError`). Counters: ``late_applied`` (late results applied by rollback) and
+    ``late_dropped`` (late results older than ``max_latency_frames``, or than the run).
+
+    Example:
+        >>> from detectors.base import Detections
+        >>> tracker = SortTracker(min_hits=2)
+        >>> def hand(x):
+        ...     return Detections.from_lists([[x, 100, x + 80, 180]], [0.9], [0], ["hand"])
+        >>> tracker.update(0, [(0, hand(100))])          # tentative: nothing reported yet
+        ()
+        >>> t, = tracker.update(1, [(1, hand(104))])
+        >>> t.track_id, t.state, t.box_source, t.box
+        (1, 'confirmed', 'observed', (104.0, 100.0, 184.0, 180.0))
+        >>> t, = tracker.update(2)                       # detector did not run: predicted box
+        >>> t.box_source, t.frames_since_observed, t.box
+        ('predicted', 1, (108.0, 100.0, 188.0, 180.0))
+    """
+
+    params_schema: ClassVar[dict[str, Any]] = _SORT_SCHEMA
+
+    def __init__(
+        self,
+        *,
+        min_hits: int = 2,
+        max_age_frames: int = 30,
+        min_iou: float = 0.2,
+        high_score: float = 0.5,
+        low_score: float = 0.1,
+        class_aware: bool = False,
+        max_latency_frames: int = 30,
+        report_lost: bool = True,
+        measurement_noise: float = 0.05,
+        acceleration_noise: float = 0.02,
+    ) -> None:
+        params = dict(
+            min_hits=min_hits,
+            max_age_frames=max_age_frames,
+            min_iou=min_iou,
+            high_score=high_score,
+            low_score=low_score,
+            class_aware=class_aware,
+            max_latency_frames=max_latency_frames,
+            report_lost=report_lost,
+            measurement_noise=measurement_noise,
+            acceleration_noise=acceleration_noise,
+        )
+        check_params("sort", self.params_schema, params)
+        if low_score > high_score:
+            raise ValueError(f"sort tracker: low_score ({low_score}) must not exceed high_score ({high_score})")
+        self.min_hits = min_hits
+        self.max_age_frames = max_age_frames
+        self.min_iou = float(min_iou)
+        self.high_score = float(high_score)
+        self.low_score = float(low_score)
+        self.class_aware = class_aware
+        self.max_latency_frames = max_latency_frames
+        self.report_lost = report_lost
+        self.measurement_noise = float(measurement_noise)
+        self.acceleration_noise = float(acceleration_noise)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all tracks, history and counters; ids start at 1 again."""
+        self._tracks: list[_LiveTrack] = []
+        self._history: dict[int, _FrameRecord] = {}  # insertion order == frame order
+        # (frame, detection index) -> id of the track that took that detection in the latest timeline.
+        # Outside the snapshots on purpose: it is how a replay recognises the tracks it re-creates.
+        self._owner: dict[tuple[int, int], int] = {}
+        self._next_id = 1
+        self._replay: _ReplayIds | None = None
+        self._last_frame: int | None = None
+        self.late_dropped = 0
+        self.late_applied = 0
+
+    # ------------------------------------------------------------------ public step
+    def update(self, frame_index: int, observations: Sequence[Observation] = ()) -> tuple[Track, ...]:
+        """Advance to ``frame_index``, applying ``observations``; return the tracks to report.
+
+        ``observations`` are ``(frame computed on, Detections)``; a late one (frame < frame_index)
+        is applied at its own frame by rolling back and replaying, or dropped (``late_dropped``)
+        if older than ``max_latency_frames``. Frames skipped between two calls are predicted.
+        """
+        checked = check_observations(frame_index, observations)
+        if self._last_frame is not None and frame_index <= self._last_frame:
+            raise ValueError(f"frame_index must increase: got {frame_index} after {self._last_frame}")
+        self._prune_history(frame_index)
+
+        current: list[Detections] = []
+        rollback_to: int | None = None
+        for frame, dets in checked:
+            if frame == frame_index:
+                current.append(dets)
+                continue
+            record = self._history.get(frame)
+            if record is None:  # older than the history, or before the first frame of the run
+                self.late_dropped += 1
+                continue
+            record.detections = dets if record.detections is None else concat_detections([record.detections, dets])
+            self.late_applied += 1
+            rollback_to = frame if rollback_to is None else min(rollback_to, frame)
+
+        if rollback_to is not None:
+            assert self._last_frame is not None  # a history entry exists, so a frame was processed
+            self._replay_from(rollback_to, self._last_frame)
+
+        start = frame_index if self._last_frame is None else self._last_frame + 1
+        if not self._tracks:
+            # Nothing to predict: skip straight to the frames a late result could still land on.
+            start = max(start, frame_index - self.max_latency_frames)
+        for frame in range(start, frame_index + 1):
+            dets = concat_detections(current) if frame == frame_index and current else None
+            self._history[frame] = _FrameRecord(self._snapshot(), dets)
+            self._step(frame, dets)
+        self._last_frame = frame_index
+        return self._report()
+
+    # ------------------------------------------------------------------ internals
+    def _replay_from(self, first: int, last: int) -> None:
+        """Restore the state before ``first`` and re-run frames ``first..last`` with their results."""
+        self._restore(self._history[first].before)
+        self._replay = _ReplayIds()
+        try:
+            for frame in range(first, last + 1):
+                record = self._history[frame]
+                record.before = self._snapshot()
+                self._step(frame, record.detections)
+        finally:
+            replay, self._replay = self._replay, None
+        # The replayed frames' detections now belong to the replay's tracks, and only to them.
+        for key in [k for k in self._owner if first <= k[0] <= last]:
+            del self._owner[key]
+        self._owner.update(replay.owner)
+        # Give back fresh ids the replay drew but ended up not using (never reported, never owned),
+        # so later tracks get the ids they would have had with the late result on time.
+        used = {t.track_id for t in self._tracks} | set(self._owner.values())
+        while self._next_id - 1 in replay.drawn and self._next_id - 1 not in used:
+            self._next_id -= 1
+
+    def _step(self, frame: int, dets: Detections | None) -> None:
+        """One frame: predict every track, then (if the detector ran) associate and update."""
+        for track in self._tracks:
+            track.kf.predict()
+            track.age_frames += 1
+            track.frames_since_observed += 1
+        if dets is not None:
+            self._associate(frame, dets)
+        # Removal by age applies on every frame, with or without a detector run.
+        self._tracks = [t for t in self._tracks if t.frames_since_observed <= self.max_age_frames]
+
+    def _associate(self, frame: int, dets: Detections) -> None:
+        tracks = self._tracks
+        result = associate(
+            [t.kf.box for t in tracks],
+            dets,
+            min_iou=self.min_iou,
+            high_score=self.high_score,
+            low_score=self.low_score,
+            track_labels=[t.label for t in tracks] if self.class_aware else None,
+            second_pass=[t.state != TENTATIVE for t in tracks],
+        )
+        live = {t.track_id for t in tracks}
+        for t_index, d_index in result.matches:
+            track = tracks[t_index]
+            self._claim(track, (frame, d_index), live)
+            track.kf.update(dets.boxes[d_index])
+            track.score = float(dets.scores[d_index])
+            track.label = dets.labels[d_index]
+            track.class_id = int(dets.class_ids[d_index])
+            track.hits += 1
+            track.frames_since_observed = 0
+            if track.state == LOST or (track.state == TENTATIVE and track.hits >= self.min_hits):
+                track.state = CONFIRMED
+        removed: set[int] = set()
+        for t_index in result.unmatched_tracks:
+            track = tracks[t_index]
+            if track.state == TENTATIVE:  # not seen twice in a row: most likely a false detection
+                removed.add(t_index)
+            else:
+                track.state = LOST
+        kept = [t for i, t in enumerate(tracks) if i not in removed]
+        for d_index in result.unmatched_detections:
+            track = self._start_track(d_index, dets)
+            self._claim(track, (frame, d_index), live)
+            live.add(track.track_id)
+            kept.append(track)
+        self._tracks = kept
+
+    def _claim(self, track: _LiveTrack, key: tuple[int, int], live: set[int]) -> None:
+        """Record that ``track`` took detection ``key``; during a replay, settle the track's id.
+
+        A track started during a replay has a provisional id (0 at birth). When one of its detections
+        belonged to a track of the timeline being replaced, and that id is free, it takes that id:
+        the same detections, the same id as already reported. Otherwise its first detection draws
+        a fresh id.
+        """
+        replay = self._replay
+        if replay is not None and (track.track_id == 0 or track.track_id in replay.provisional):
+            before = self._owner.get(key)
+            if before is not None and before != track.track_id and before not in live and before not in replay.adopted:
+                if track.track_id:
+                    replay.provisional.discard(track.track_id)
+                    live.discard(track.track_id)
+                    for owned, owner in replay.owner.items():
+                        if owner == track.track_id:
+                            replay.owner[owned] = before
+                track.track_id = before
+                replay.adopted.add(before)
+                live.add(before)
+        if track.track_id == 0:
+            track.track_id = self._next_id
+            self._next_id += 1
+            if replay is not None:
+                replay.drawn.add(track.track_id)
+                replay.provisional.add(track.track_id)
+        (self._owner if replay is None else replay.owner)[key] = track.track_id
+
+    def _start_track(self, d_index: int, dets: Detections) -> _LiveTrack:
+        kf = BoxKalmanFilter(
+            dets.boxes[d_index], measurement_noise=self.measurement_noise, acceleration_noise=self.acceleration_noise
+        )
+        return _LiveTrack(
+            track_id=0,  # set by _claim
+            kf=kf,
+            score=float(dets.scores[d_index]),
+            label=dets.labels[d_index],
+            class_id=int(dets.class_ids[d_index]),
+            state=CONFIRMED if self.min_hits <= 1 else TENTATIVE,
+            hits=1,
+            age_frames=0,
+            frames_since_observed=0,
+        )
+
+    def _snapshot(self) -> tuple[_TrackMemo, ...]:
+        return tuple(
+            _TrackMemo(
+                t.track_id,
+                t.kf.snapshot(),
+                t.score,
+                t.label,
+                t.class_id,
+                t.state,
+                t.hits,
+                t.age_frames,
+                t.frames_since_observed,
+            )
+            for t in self._tracks
+        )
+
+    def _restore(self, memos: tuple[_TrackMemo, ...]) -> None:
+        self._tracks = [
+            _LiveTrack(
+                m.track_id,
+                BoxKalmanFilter.restore(
+                    m.kf, measurement_noise=self.measurement_noise, acceleration_noise=self.acceleration_noise
+                ),
+                m.score,
+                m.label,
+                m.class_id,
+                m.state,
+                m.hits,
+                m.age_frames,
+                m.frames_since_observed,
+            )
+            for m in memos
+        ]
+
+    def _prune_history(self, frame_index: int) -> None:
+        # A result for frame j can be applied at frame_index only if frame_index - j <= max_latency_frames.
+        oldest = frame_index - self.max_latency_frames
+        for frame in [f for f in self._history if f < oldest]:
+            del self._history[frame]
+        for key in [k for k in self._owner if k[0] < oldest]:
+            del self._owner[key]
+
+    def _report(self) -> tuple[Track, ...]:
+        reported = []
+        for t in self._tracks:
+            if t.state == TENTATIVE or (t.state == LOST and not self.report_lost):
+                continue
+            reported.append(
+                Track(
+                    track_id=t.track_id,
+                    box=t.kf.box,
+                    score=t.score,
+                    label=t.label,
+                    class_id=t.class_id,
+                    state=t.state,
+                    box_source="observed" if t.frames_since_observed == 0 else "predicted",
+                    frames_since_observed=t.frames_since_observed,
+                    hits=t.hits,
+                    age_frames=t.age_frames,
+                )
+            )
+        reported.sort(key=lambda track: track.track_id)
+        return tuple(reported)
+
+
+_NONE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "min_iou": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1,
+            "default": 0.3,
+            "description": "IoU with a box of the previous detector result needed to keep its id",
+        },
+        "min_score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.5,
+            "description": "detections below this score are not reported",
+        },
+        "class_aware": {
+            "type": "boolean",
+            "default": False,
+            "description": "only carry an id over between detections with the same label",
+        },
+    },
+}
+
+
+@TRACKERS.register("none")
+class NoTracker(Tracker):
+    """Baseline without motion model: reports each detector result as it is.
+
+    Ids carry over from the previous detector result by IoU matching (Hungarian, gate
+    ``min_iou``); unmatched detections get new ids. Frames without a current result report
+    nothing; late results are dropped (counted in ``late_dropped``), never shown as current.
+
+    Example:
+        >>> from detectors.base import Detections
+        >>> tracker = NoTracker()
+        >>> dets = Detections.from_lists([[0, 0, 50, 50]], [0.9], [0], ["hand"])
+        >>> [t.track_id for t in tracker.update(0, [(0, dets)])], tracker.update(1)
+        ([1], ())
+    """
+
+    params_schema: ClassVar[dict[str, Any]] = _NONE_SCHEMA
+
+    def __init__(self, *, min_iou: float = 0.3, min_score: float = 0.5, class_aware: bool = False) -> None:
+        check_params("none", self.params_schema, dict(min_iou=min_iou, min_score=min_score, class_aware=class_aware))
+        self.min_iou = float(min_iou)
+        self.min_score = float(min_score)
+        self.class_aware = class_aware
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous result and counters; ids start at 1 again."""
+        self._previous: tuple[Track, ...] = ()
+        self._next_id = 1
+        self._last_frame: int | None = None
+        self._seen = 0  # frame of the previous result, for age_frames
+        self.late_dropped = 0
+
+    def update(self, frame_index: int, observations: Sequence[Observation] = ()) -> tuple[Track, ...]:
+        """Report the detections computed on ``frame_index``, with ids carried over by IoU."""
+        checked = check_observations(frame_index, observations)
+        if self._last_frame is not None and frame_index <= self._last_frame:
+            raise ValueError(f"frame_index must increase: got {frame_index} after {self._last_frame}")
+        self._last_frame = frame_index
+        current = [dets for frame, dets in checked if frame == frame_index]
+        self.late_dropped += len(checked) - len(current)
+        if not current:
+            return ()
+        dets = concat_detections(current)
+        dets = dets.select(dets.scores >= self.min_score)
+        previous = self._previous
+        iou = iou_matrix([t.box for t in previous], dets.boxes)
+        if self.class_aware and previous and len(dets):
+            same = (
+                np.asarray([t.label for t in previous], dtype=object)[:, None]
+                == np.asarray(dets.labels, dtype=object)[None, :]
+            )
+            iou = np.where(same, iou, 0.0)
+        matches, _, _ = match_by_iou(iou, self.min_iou)
+        carried = {d: previous[p] for p, d in matches}
+        tracks = []
+        for d in range(len(dets)):
+            before = carried.get(d)
+            if before is None:
+                track_id, hits, age = self._next_id, 1, 0
+                self._next_id += 1
+            else:
+                track_id, hits, age = before.track_id, before.hits + 1, before.age_frames + (frame_index - self._seen)
+            tracks.append(
+                Track(
+                    track_id=track_id,
+                    box=tuple(float(v) for v in dets.boxes[d]),  # type: ignore[arg-type]
+                    score=float(dets.scores[d]),
+                    label=dets.labels[d],
+                    class_id=int(dets.class_ids[d]),
+                    hits=hits,
+                    age_frames=age,
+                )
+            )
+        self._previous = tuple(sorted(tracks, key=lambda t: t.track_id))
+        self._seen = frame_index
+        return self._previous
