@@ -22,7 +22,7 @@ from orchestrator.errors import UserError
 from orchestrator.registry import RegistryError
 
 #: Modules contributing more commands; each has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("orchestrator.runtime_bench",)
+COMMAND_MODULES: tuple[str, ...] = ("orchestrator.runtime_bench", "orchestrator.evaluation.tracking_cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143

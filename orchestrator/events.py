@@ -28,6 +28,7 @@ from typing import IO, Any, ClassVar
 
 from detectors.base import Detections
 from orchestrator.errors import UserError
+from trackers.base import Track
 
 SCHEMA_ID = "orchestrator.events/1"
 
@@ -55,6 +56,23 @@ class DetectionsRecord(Record):
 
     def payload(self) -> dict[str, Any]:
         return {"detector": self.detector, "detections": self.detections.to_records()}
+
+
+@dataclass(frozen=True)
+class TracksRecord(Record):
+    """The tracker's view of one frame: every reported track, observed or predicted (opt-in)."""
+
+    type: ClassVar[str] = "tracks"
+    tracker: str = ""
+    detector: str = ""
+    tracks: tuple[Track, ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "tracker": self.tracker,
+            "detector": self.detector,
+            "tracks": [track.to_record() for track in self.tracks],
+        }
 
 
 @dataclass(frozen=True)

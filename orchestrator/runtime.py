@@ -43,10 +43,11 @@ import numpy as np
 from detectors.base import Detections, Detector
 from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
 from orchestrator.errors import PipelineError, UserError
-from orchestrator.events import DetectionsRecord, DetectorStats, Record, RecordStream, SummaryRecord
+from orchestrator.events import DetectionsRecord, DetectorStats, Record, RecordStream, SummaryRecord, TracksRecord
 from orchestrator.frames import Frame, FrameStore
 from orchestrator.schedules import make_schedule
 from orchestrator.sources import Source, open_source
+from trackers.base import Tracker
 
 MODES = ("deterministic", "realtime")
 _POLL_S = 0.05
@@ -161,6 +162,7 @@ class Runtime:
         self._error: str | None = None
         self._error_lock = threading.Lock()
         self.mode = ""
+        self._tracker: Tracker | None = None
         #: After a run: the most frames the store held at once, and the most pending results.
         self.peak_frames_held = 0
         self.peak_results_held = 0
@@ -184,6 +186,7 @@ class Runtime:
         The last record is always the summary. A detector failure yields the summary (status
         ``error``) and then raises `PipelineError`; closing the iterator early stops the run.
         """
+        self._tracker = self._build_tracker()
         source = open_source(self.source_uri, self.config.source.fps)
         try:
             detectors = self._load_detectors()
@@ -265,6 +268,15 @@ class Runtime:
         )
         if self._error:
             raise PipelineError(self._error)
+
+    def _build_tracker(self) -> Tracker | None:
+        spec = self.config.tracker
+        if spec is None:
+            return None
+        try:
+            return spec.tracker_class(**spec.params)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"{self.config.path}: tracker ({spec.type}): {exc}") from exc
 
     def _load_detectors(self) -> list[tuple[DetectorSpec, Detector]]:
         detectors = instantiate(self.config)
@@ -405,12 +417,24 @@ class Runtime:
             thread.join()
         leftovers = board.drain(counters.last_frame)
         if leftovers:
-            yield from self._fuse_frame(counters.last_frame, counters.last_time, leftovers)
+            # The tracker has already reported the last frame; what arrived after it is recorded only.
+            yield from self._fuse_frame(counters.last_frame, counters.last_time, leftovers, track=False)
 
-    def _fuse_frame(self, frame_index: int, time_s: float, results: list[DetectorResult]) -> Iterator[Record]:
+    def _fuse_frame(
+        self, frame_index: int, time_s: float, results: list[DetectorResult], track: bool = True
+    ) -> Iterator[Record]:
         """Everything fusion does for one frame, given the detector results that arrived for it."""
         if "detections" in self.emit:
             for result in results:
                 yield DetectionsRecord(
                     frame=result.frame_index, time=result.time_s, detector=result.detector, detections=result.detections
+                )
+        if track and self._tracker is not None and self.config.tracker is not None:
+            target = self.config.tracker.detector
+            # A result may belong to an earlier frame (realtime): the tracker applies it there.
+            observations = [(r.frame_index, r.detections) for r in results if r.detector == target]
+            tracks = self._tracker.update(frame_index, observations)
+            if "tracks" in self.emit:
+                yield TracksRecord(
+                    frame=frame_index, time=time_s, tracker=self.config.tracker.type, detector=target, tracks=tracks
                 )

@@ -389,3 +389,54 @@ def test_real_clip_runs_deterministically(tmp_path: Path) -> None:
     assert first[-1]["frames"]["processed"] == 30
     assert [dumps(r) for r in first[:-1]] == [dumps(r) for r in second[:-1]]
     assert first[-1]["source"] == str(clip)
+
+
+def _tracking_pipeline(tmp_path: Path, every_n: int, mode: str = "deterministic", delay_ms: float = 0) -> Path:
+    video = make_video(tmp_path / "clip.avi", frames=30, fps=30)
+    # One hand moving 3 px right per frame, observed only on the frames the schedule selects.
+    frames = {i: [{"box": [20 + 3 * i, 40, 80 + 3 * i, 120], "score": 0.9}] for i in range(30)}
+    fixture = write_fixture(tmp_path / "hand.yaml", frames)
+    return write_pipeline(
+        tmp_path / "p.yaml",
+        f"""
+        version: 1
+        source: {{uri: {video.name}}}
+        detectors:
+          hands:
+            plugin: testing.scripted
+            params: {{fixture: {fixture.name}, delay_ms: {delay_ms}}}
+            schedule: {{every_n_frames: {every_n}}}
+        tracker: {{type: sort, detector: hands, params: {{min_hits: 2}}}}
+        outputs: {{records: [tracks]}}
+        runtime: {{mode: {mode}}}
+        """,
+    )
+
+
+def test_tracks_fill_the_frames_between_detections(tmp_path: Path) -> None:
+    records = _records(_tracking_pipeline(tmp_path, every_n=3))
+    validate_records(records)
+    tracks = {r["frame"]: r["tracks"] for r in records if r["type"] == "tracks"}
+    assert sorted(tracks) == list(range(30)), "a tracks record on every frame"
+    for frame in range(6, 30):  # confirmed at frame 3 (2nd hit); velocity known from then on
+        (track,) = tracks[frame]
+        assert track["track_id"] == 1
+        assert track["box_source"] == ("observed" if frame % 3 == 0 else "predicted")
+        assert track["frames_since_observed"] == frame % 3
+        assert track["box"][0] == pytest.approx(20 + 3 * frame, abs=0.05), f"frame {frame}"
+
+
+def test_realtime_late_results_are_applied_at_their_frame(tmp_path: Path) -> None:
+    # A 50 ms detector on a 30 fps file: every result arrives one or two frames late.
+    records = _records(_tracking_pipeline(tmp_path, every_n=1, mode="realtime", delay_ms=50))
+    validate_records(records)
+    tracks = [r for r in records if r["type"] == "tracks"]
+    assert [r["frame"] for r in tracks] == sorted({r["frame"] for r in tracks})
+    confirmed = [(r["frame"], t) for r in tracks for t in r["tracks"]]
+    assert confirmed, "the hand must be tracked"
+    assert {t["track_id"] for _, t in confirmed} == {1}
+    # Late results never show as observed on the frame where they arrived, and predictions follow
+    # the motion: boxes stay close to the truth at every frame.
+    assert any(t["box_source"] == "predicted" for _, t in confirmed)
+    for frame, track in confirmed:
+        assert track["box"][0] == pytest.approx(20 + 3 * frame, abs=4.0), f"frame {frame}"
