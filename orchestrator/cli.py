@@ -22,7 +22,13 @@ from orchestrator.errors import UserError
 from orchestrator.registry import RegistryError
 
 #: Modules contributing more commands; each has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("orchestrator.runtime_bench", "orchestrator.evaluation.tracking_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "orchestrator.modelstore_cli",
+    "orchestrator.evaluation.detection_cli",
+    "orchestrator.evaluation.tracking_cli",
+    "orchestrator.bench",
+    "orchestrator.runtime_bench",
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143

@@ -200,7 +200,7 @@ def _check_tracker(obj: Any) -> str | None:
 DETECTORS: Registry[Any] = Registry(
     "detector",
     entry_point_group="orchestrator.detectors",
-    builtin_modules=("detectors.testing",),
+    builtin_modules=("detectors.testing", "detectors.egohands", "detectors.centernet"),
     check=_check_detector,
 )
 

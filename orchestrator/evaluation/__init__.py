@@ -1,0 +1,1 @@
+"""Accuracy measurement: detection AP (`orchestrator.evaluation.detection`)."""

@@ -1,0 +1,103 @@
+"""hands.egohands and objects.coco.centernet without the real models: parameters, errors, light import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detectors.centernet import CenterNetDetector
+from detectors.coco import COCO_LABELS
+from detectors.egohands import EgoHandsDetector
+from orchestrator.errors import UserError
+from orchestrator.registry import DETECTORS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_registered_with_labels_and_input_sizes() -> None:
+    assert DETECTORS.get("hands.egohands").obj is EgoHandsDetector
+    assert DETECTORS.get("objects.coco.centernet").obj is CenterNetDetector
+    assert (EgoHandsDetector.labels, EgoHandsDetector.input_size) == (("hand",), (300, 300))
+    assert (len(CenterNetDetector.labels), CenterNetDetector.input_size) == (80, (512, 512))
+    assert CenterNetDetector.labels[:3] == ("person", "bicycle", "car") and CenterNetDetector.labels[-1] == "toothbrush"
+    for cls in (EgoHandsDetector, CenterNetDetector):
+        assert cls.params_schema["additionalProperties"] is False
+
+
+def test_importing_the_plugins_does_not_import_tensorflow() -> None:
+    code = (
+        "import sys, detectors.egohands, detectors.centernet; "
+        "print(sorted(m for m in ('tensorflow', 'ai_edge_litert', 'cv2') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "message"),
+    [
+        (EgoHandsDetector, {"runtime": "onnx"}, "hands.egohands: parameter runtime: 'onnx' is not one of"),
+        (EgoHandsDetector, {"score_threshold": 1.5}, "parameter score_threshold: 1.5 is greater than the maximum"),
+        (EgoHandsDetector, {"num_threads": 0}, "parameter num_threads: 0 is less than the minimum of 1"),
+        (EgoHandsDetector, {"precision": "int8", "runtime": "tf"}, "precision int8 needs runtime: litert"),
+        (CenterNetDetector, {"precision": "int8"}, "objects.coco.centernet: parameter precision: 'int8' is not one of"),
+        (CenterNetDetector, {"classes": ["cup", "mug"]}, "parameter classes: unknown class 'mug'; valid: person, "),
+        (CenterNetDetector, {"class_thresholds": {"phone": 0.1}}, "parameter class_thresholds: unknown class 'phone'"),
+        (CenterNetDetector, {"class_thresholds": {"cup": 2}}, "parameter class_thresholds/cup: 2 is greater than"),
+    ],
+)
+def test_bad_parameters_are_one_line_user_errors(cls: type, params: dict, message: str) -> None:
+    with pytest.raises(UserError) as info:
+        cls(**params)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unknown_parameter_is_refused() -> None:
+    with pytest.raises((UserError, TypeError)):
+        EgoHandsDetector(**{"threshold": 0.5})
+
+
+def test_unknown_class_lists_every_valid_name() -> None:
+    with pytest.raises(UserError) as info:
+        CenterNetDetector(classes=["mug"])
+    assert str(info.value).endswith("valid: " + ", ".join(COCO_LABELS))
+
+
+def test_per_class_thresholds_and_class_filter() -> None:
+    detector = CenterNetDetector(score_threshold=0.4, classes=["cup", "bottle"], class_thresholds={"cup": 0.1})
+    assert detector.score_threshold_for("cup") == pytest.approx(0.1)
+    assert detector.score_threshold_for("bottle") == pytest.approx(0.4)
+    assert detector.score_threshold_for("person") == float("inf")
+
+
+def test_load_without_the_model_names_the_import_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCHESTRATOR_MODELS", str(tmp_path))
+    with pytest.raises(UserError) as info:
+        EgoHandsDetector().load()
+    assert "model hands.egohands is not installed" in str(info.value)
+    assert "python -m orchestrator models import ../shared/npm/*.tgz" in str(info.value)
+
+
+def test_int8_before_quantize_names_the_quantize_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "hands.egohands"
+    folder.mkdir()
+    (folder / "installed.json").write_text(json.dumps({"files": {"graph.pb": {}, "model.fp32.tflite": {}}}))
+    monkeypatch.setenv("ORCHESTRATOR_MODELS", str(tmp_path))
+    with pytest.raises(UserError) as info:
+        EgoHandsDetector(precision="int8").load()
+    assert str(info.value) == (
+        "hands.egohands: precision int8 is not built yet; run "
+        "`python -m orchestrator models quantize hands.egohands --calibration-images DIR` first"
+    )
+
+
+def test_frames_must_be_rgb_uint8() -> None:
+    with pytest.raises(ValueError, match=r"expected an RGB uint8 frame of shape \(H, W, 3\)"):
+        EgoHandsDetector().detect(np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match="dtype float32"):
+        CenterNetDetector().detect(np.zeros((10, 10, 3), np.float32))

@@ -1,0 +1,66 @@
+"""The ``models`` CLI hook, called through argparse and the handlers directly."""
+
+from __future__ import annotations
+
+import argparse
+from types import SimpleNamespace
+
+import pytest
+
+from orchestrator import modelstore, modelstore_cli
+from orchestrator.errors import UserError
+
+
+@pytest.fixture
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orchestrator")
+    modelstore_cli.register(parser.add_subparsers(dest="command"))
+    return parser
+
+
+@pytest.fixture
+def tiny_default_store(tiny_package: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """Make the module-level functions use the tiny package's manifests and cache."""
+    monkeypatch.setenv("ORCHESTRATOR_MODELS", str(tiny_package.cache))
+    monkeypatch.setattr(modelstore, "MANIFESTS_DIR", tiny_package.manifests)
+    return tiny_package
+
+
+def _run(parser: argparse.ArgumentParser, *argv: str) -> int:
+    args = parser.parse_args(["models", *argv])
+    return args.handler(args)
+
+
+def test_import_list_verify(parser, tiny_default_store, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(parser, "list") == 0
+    listing = capsys.readouterr().out
+    assert "tiny.model\n  source     tiny-model@1.0.0\n" in listing
+    assert "  status     not installed" in listing
+    assert _run(parser, "verify") == 1
+    assert "tiny.model: not installed" in capsys.readouterr().out
+    assert _run(parser, "import", str(tiny_default_store.tarball)) == 0
+    assert "installed tiny.model (tiny-model@1.0.0): fp32" in capsys.readouterr().out
+    assert _run(parser, "verify", "tiny.model") == 0
+    assert capsys.readouterr().out == "tiny.model: ok\n"
+    assert _run(parser, "list") == 0
+    listing = capsys.readouterr().out
+    record = modelstore.ModelStore().installed("tiny.model").record
+    for file, info in record["files"].items():
+        assert f"{file:<20} sha256 {info['sha256']}" in listing
+    assert "litert fp32 model.fp32.tflite" in listing
+
+
+def test_quantize_arguments_and_errors(parser, tiny_default_store, tmp_path) -> None:
+    args = parser.parse_args(
+        ["models", "quantize", "tiny.model", "--calibration-images", str(tmp_path), "--count", "5"]
+    )
+    assert (args.name, args.calibration_images, args.count) == ("tiny.model", tmp_path, 5)
+    with pytest.raises(UserError, match="not installed"):
+        args.handler(args)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["models", "quantize", "tiny.model"])  # --calibration-images is required
+
+
+def test_verify_of_an_unknown_name(parser, tiny_default_store) -> None:
+    with pytest.raises(UserError, match="unknown model 'nope'"):
+        _run(parser, "verify", "nope")
