@@ -22,7 +22,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -33,6 +33,7 @@ import yaml
 
 from orchestrator.errors import UserError
 from orchestrator.registry import DETECTORS, TRACKERS, RegistryError
+from orchestrator.relations import RELATIONS_SCHEMA, RelationsSpec, parse_relations
 
 PER_FRAME_RECORDS = ("detections", "tracks")
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -119,7 +120,9 @@ class PipelineConfig:
     source: SourceSpec
     detectors: tuple[DetectorSpec, ...]
     tracker: TrackerSpec | None = None
-    relations: Mapping[str, Any] = field(default_factory=dict)
+    relations: RelationsSpec | None = None
+    #: The tracker of the relation objects (``relations.objects.tracker``), resolved.
+    object_tracker: TrackerSpec | None = None
     outputs: OutputSpec = OutputSpec()
     runtime: RuntimeSpec = RuntimeSpec()
 
@@ -148,7 +151,7 @@ class PipelineConfig:
             "tracker": None
             if self.tracker is None
             else {"type": self.tracker.type, "detector": self.tracker.detector, "params": dict(self.tracker.params)},
-            "relations": dict(self.relations),
+            "relations": self.relations.to_dict() if self.relations is not None else {},
             "outputs": {
                 "events": self.outputs.events,
                 "append": self.outputs.append,
@@ -263,6 +266,9 @@ def _schema_issues(
             message = f"expected {error.validator_value!r}, got {error.instance!r}"
         elif kind in ("minProperties", "maxProperties") and path[-1:] == ("schedule",):
             message = "give exactly one of every_n_frames or max_fps"
+        elif kind == "maxProperties" and isinstance(error.instance, Mapping):
+            keys = ", ".join(map(str, error.instance))
+            message = f"expected at most {error.validator_value} key(s), got {len(error.instance)}: {keys}"
         elif kind == "minProperties":
             message = f"must not be empty (at least {error.validator_value} entry)"
         elif "propertyNames" in error.relative_schema_path:
@@ -360,6 +366,30 @@ def _validated_params(
                 return None
             resolved[name] = value
     return resolved
+
+
+def _object_labels(relations_raw: Mapping[str, Any], detectors: list[DetectorSpec]) -> list[str] | None:
+    """The labels the relations' object detector can give: its ``classes`` filter, else all its labels."""
+    name = (relations_raw.get("objects") or {}).get("detector")
+    for spec in detectors:
+        if spec.name == name:
+            classes = spec.params.get("classes")
+            labels = list(classes) if classes else list(getattr(spec.plugin_class, "labels", ()))
+            return labels or None
+    return None
+
+
+def _object_tracker(loader: _Loader, relations: RelationsSpec) -> TrackerSpec | None:
+    path = ("relations", "objects", "tracker")
+    entry = _resolve_plugin(loader, TRACKERS, relations.objects.tracker.type, (*path, "type"))
+    if entry is None:
+        return None
+    params = _validated_params(loader, entry.obj, dict(relations.objects.tracker.params), (*path, "params"))
+    if params is None:
+        return None
+    return TrackerSpec(
+        relations.objects.tracker.type, entry.obj, relations.objects.detector, params, loader.lines.line(path)
+    )
 
 
 def parse_pipeline(text: str, path: Path) -> PipelineConfig:
@@ -472,9 +502,22 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
         pace=runtime_raw.get("pace", True),
     )
 
-    relations = data.get("relations") or {}
-    if relations:
-        loader.error(("relations",), "relations are not supported by this version; remove the section")
+    relations: RelationsSpec | None = None
+    object_tracker: TrackerSpec | None = None
+    relations_raw = data.get("relations") or {}
+    if relations_raw:
+        structure = _schema_issues(relations_raw, RELATIONS_SCHEMA, ("relations",), lines, file)
+        loader.issues.extend(structure)
+        if not structure:
+            relations, semantic = parse_relations(
+                relations_raw, list(data["detectors"]), _object_labels(relations_raw, detectors)
+            )
+            for path, message in semantic:
+                loader.error(tuple(path), message)
+        if relations is not None:
+            if tracker_raw is None:
+                loader.error(("relations",), "relations need a tracker: section for the hands", key=True)
+            object_tracker = _object_tracker(loader, relations)
 
     if loader.issues:
         raise ConfigError(loader.issues)
@@ -485,6 +528,7 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
         detectors=tuple(detectors),
         tracker=tracker,
         relations=relations,
+        object_tracker=object_tracker,
         outputs=outputs,
         runtime=runtime,
     )

@@ -129,6 +129,132 @@ class SummaryRecord(Record):
         }
 
 
+#: Why a relation ended (``relation.end`` ``reason``).
+RELATION_END_REASONS: tuple[str, ...] = ("released", "hand_lost", "object_lost", "end_of_stream")
+
+
+def _box(box: tuple[float, ...]) -> list[float]:
+    # 0.01 px, as `Track.to_record` rounds boxes: stable output whatever the arithmetic.
+    return [round(float(v), 2) for v in box]
+
+
+@dataclass(frozen=True)
+class RelationStartRecord(Record):
+    """A hand-object relation started (``orchestrator.relations``).
+
+    ``frame``/``time`` are the onset: the first frame of the run of frames on which the
+    predicate held; ``confirmed_frame``/``confirmed_time`` the frame on which that run became
+    long enough (``enter_frames``/``enter_seconds``) and the record was emitted. ``score`` and
+    the boxes are those of the onset frame.
+    """
+
+    type: ClassVar[str] = "relation.start"
+    relation_id: int
+    relation: str
+    hand_id: int
+    object_id: int
+    object_label: str
+    score: float
+    hand_box: tuple[float, float, float, float]
+    object_box: tuple[float, float, float, float]
+    confirmed_frame: int
+    confirmed_time: float
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "relation_id": self.relation_id,
+            "relation": self.relation,
+            "hand_id": self.hand_id,
+            "object_id": self.object_id,
+            "object_label": self.object_label,
+            "score": round(float(self.score), 4),
+            "hand_box": _box(self.hand_box),
+            "object_box": _box(self.object_box),
+            "confirmed_frame": self.confirmed_frame,
+            "confirmed_time": round(float(self.confirmed_time), 6),
+        }
+
+
+@dataclass(frozen=True)
+class RelationEndRecord(Record):
+    """A hand-object relation ended.
+
+    ``frame``/``time`` are the last frame on which the predicate held; ``ended_frame``/
+    ``ended_time`` the frame on which the end was decided (and the record emitted).
+    ``duration_frames`` counts source frames from the onset to the last held frame, both
+    included; ``duration_s`` is the same span in source time plus one frame period (one held
+    frame lasts 1/fps), so 90 frames at 30 fps last 3.0 s. ``mean_score``/``max_score`` are over
+    the frames on which the predicate held.
+    """
+
+    type: ClassVar[str] = "relation.end"
+    relation_id: int
+    relation: str
+    hand_id: int
+    object_id: int
+    object_label: str
+    reason: str
+    duration_frames: int
+    duration_s: float
+    mean_score: float
+    max_score: float
+    ended_frame: int
+    ended_time: float
+
+    def __post_init__(self) -> None:
+        if self.reason not in RELATION_END_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(RELATION_END_REASONS)}, got {self.reason!r}")
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "relation_id": self.relation_id,
+            "relation": self.relation,
+            "hand_id": self.hand_id,
+            "object_id": self.object_id,
+            "object_label": self.object_label,
+            "reason": self.reason,
+            "duration_frames": self.duration_frames,
+            "duration_s": round(float(self.duration_s), 6),
+            "mean_score": round(float(self.mean_score), 4),
+            "max_score": round(float(self.max_score), 4),
+            "ended_frame": self.ended_frame,
+            "ended_time": round(float(self.ended_time), 6),
+        }
+
+
+@dataclass(frozen=True)
+class RelationUpdateRecord(Record):
+    """An active relation's state on this frame (every ``update_every_frames`` frames).
+
+    ``holds`` is false while the relation is in its exit window (the predicate failed on this
+    frame, but not yet for long enough to end it).
+    """
+
+    type: ClassVar[str] = "relation.update"
+    relation_id: int
+    relation: str
+    hand_id: int
+    object_id: int
+    object_label: str
+    holds: bool
+    score: float
+    hand_box: tuple[float, float, float, float]
+    object_box: tuple[float, float, float, float]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "relation_id": self.relation_id,
+            "relation": self.relation,
+            "hand_id": self.hand_id,
+            "object_id": self.object_id,
+            "object_label": self.object_label,
+            "holds": self.holds,
+            "score": round(float(self.score), 4),
+            "hand_box": _box(self.hand_box),
+            "object_box": _box(self.object_box),
+        }
+
+
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 

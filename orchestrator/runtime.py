@@ -33,7 +33,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,27 +42,16 @@ import numpy as np
 from detectors.base import Detections, Detector
 from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
 from orchestrator.errors import PipelineError, UserError
-from orchestrator.events import DetectionsRecord, DetectorStats, Record, RecordStream, SummaryRecord, TracksRecord
+from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
 from orchestrator.frames import Frame, FrameStore
+from orchestrator.fusion import DetectorResult, Fusion
 from orchestrator.schedules import make_schedule
 from orchestrator.sources import Source, open_source
-from trackers.base import Tracker
 
 MODES = ("deterministic", "realtime")
 _POLL_S = 0.05
 #: Latencies kept per detector for the summary's percentiles: enough for hours at 30 fps.
 _LATENCY_WINDOW = 100_000
-
-
-@dataclass(frozen=True)
-class DetectorResult:
-    """One detector's answer on one frame."""
-
-    detector: str
-    frame_index: int
-    time_s: float
-    detections: Detections
-    latency_ms: float
 
 
 class ResultBoard:
@@ -162,7 +150,7 @@ class Runtime:
         self._error: str | None = None
         self._error_lock = threading.Lock()
         self.mode = ""
-        self._tracker: Tracker | None = None
+        self._fusion: Fusion | None = None
         #: After a run: the most frames the store held at once, and the most pending results.
         self.peak_frames_held = 0
         self.peak_results_held = 0
@@ -186,8 +174,12 @@ class Runtime:
         The last record is always the summary. A detector failure yields the summary (status
         ``error``) and then raises `PipelineError`; closing the iterator early stops the run.
         """
-        self._tracker = self._build_tracker()
         source = open_source(self.source_uri, self.config.source.fps)
+        try:
+            self._fusion = Fusion(self.config, self.emit, fps=source.fps)
+        except BaseException:
+            source.close()
+            raise
         try:
             detectors = self._load_detectors()
         except BaseException:
@@ -236,6 +228,10 @@ class Runtime:
             self.peak_frames_held, self.peak_results_held = store.peak, board.peak
         if not finished:  # pragma: no cover - only reached through GeneratorExit, which skips here
             return
+        if not self._error:
+            # Relations still active end with the stream (also on Ctrl-C: nothing is left open).
+            for record in self._fusion.finish(counters.last_frame, counters.last_time):
+                yield stream.stamp(record)
         wall = time.perf_counter() - started
         status = "error" if self._error else ("interrupted" if self._interrupted else "completed")
         stats = {}
@@ -268,15 +264,6 @@ class Runtime:
         )
         if self._error:
             raise PipelineError(self._error)
-
-    def _build_tracker(self) -> Tracker | None:
-        spec = self.config.tracker
-        if spec is None:
-            return None
-        try:
-            return spec.tracker_class(**spec.params)
-        except (TypeError, ValueError) as exc:
-            raise UserError(f"{self.config.path}: tracker ({spec.type}): {exc}") from exc
 
     def _load_detectors(self) -> list[tuple[DetectorSpec, Detector]]:
         detectors = instantiate(self.config)
@@ -424,17 +411,5 @@ class Runtime:
         self, frame_index: int, time_s: float, results: list[DetectorResult], track: bool = True
     ) -> Iterator[Record]:
         """Everything fusion does for one frame, given the detector results that arrived for it."""
-        if "detections" in self.emit:
-            for result in results:
-                yield DetectionsRecord(
-                    frame=result.frame_index, time=result.time_s, detector=result.detector, detections=result.detections
-                )
-        if track and self._tracker is not None and self.config.tracker is not None:
-            target = self.config.tracker.detector
-            # A result may belong to an earlier frame (realtime): the tracker applies it there.
-            observations = [(r.frame_index, r.detections) for r in results if r.detector == target]
-            tracks = self._tracker.update(frame_index, observations)
-            if "tracks" in self.emit:
-                yield TracksRecord(
-                    frame=frame_index, time=time_s, tracker=self.config.tracker.type, detector=target, tracks=tracks
-                )
+        assert self._fusion is not None
+        yield from self._fusion.step(frame_index, time_s, results, advance=track)

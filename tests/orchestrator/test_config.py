@@ -452,15 +452,59 @@ ERROR_CASES = {
         """,
         ["5: outputs.records: 'tracks' records need a tracker: section"],
     ),
-    "relations-not-supported": (
+    "relations-unknown-key": (
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.noop}
+        tracker: {type: sort, detector: hands}
+        relations:
+          holding: {}
+        """,
+        [
+            "6: relations.holding: unknown key 'holding'; expected one of: objects, report",
+            "5: relations: missing required key 'objects'",
+            "5: relations: missing required key 'report'",
+        ],
+    ),
+    "relations-two-predicates-in-one": (
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.noop}
+        tracker: {type: sort, detector: hands}
+        relations:
+          objects: {detector: hands}
+          report:
+            holding:
+              when: {near: {max_gap: 0.2}, overlap: {min_iou: 0.1}}
+        """,
+        ["9: relations.report.holding.when: expected at most 1 key(s), got 2: near, overlap"],
+    ),
+    "relations-unknown-object-detector": (
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.noop}
+        tracker: {type: sort, detector: hands}
+        relations:
+          objects: {detector: objectz}
+          report:
+            near_anything: {when: {near: {max_gap: 0.2}}}
+        """,
+        ["6: relations.objects.detector: unknown detector 'objectz'; the pipeline's detectors: hands"],
+    ),
+    "relations-without-hand-tracker": (
         """
         version: 1
         detectors:
           hands: {plugin: testing.noop}
         relations:
-          holding: {}
+          objects: {detector: hands}
+          report:
+            near_anything: {when: {near: {max_gap: 0.2}}}
         """,
-        ["5: relations: relations are not supported by this version; remove the section"],
+        ["4: relations: relations need a tracker: section for the hands"],
     ),
     "several-structure-errors-together": (
         """

@@ -1,0 +1,364 @@
+"""`RelationEngine`: follows hand-object relations over time and emits start/update/end records.
+
+Called once per processed frame, in frame order, with the hand tracks and the object tracks of
+that frame. Each relation of the spec is evaluated for every (hand, object) pair; a pair is
+keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
+
+* **start**: the predicate has held on ``enter_frames`` consecutive processed frames (or for
+  ``enter_seconds`` of source time, counting each frame as one frame period, so
+  ``enter_seconds = n / fps`` behaves as ``enter_frames = n``). The ``relation.start`` record is
+  dated at the onset (the first of those frames) and says on which frame it was confirmed.
+* **end, released**: the predicate has failed on ``exit_frames`` consecutive frames (or for
+  ``exit_seconds``). A failure shorter than that does not split the relation. The
+  ``relation.end`` record is dated at the last frame the predicate held.
+* **end, hand_lost / object_lost**: the hand or the object track is no longer reported: the
+  relation ends at once (``hand_lost`` when both went). Tracks with predicted boxes (``lost``
+  state, still reported) are used as they are.
+* **end, end_of_stream**: `RelationEngine.finish`.
+
+Object boxes that are the hand itself (``objects.not_hand``) are left out before anything else:
+for a pair with such a box the predicate counts as failing, not as a lost object, because the
+test is per frame and noisy while the track itself is still there. An object whose label the
+relation does not apply to (``objects: [cup]``) likewise counts as failing.
+
+Each pair is independent: two hands can hold the same object, one hand two objects.
+
+Example:
+    >>> from orchestrator.relations.predicates import Overlap
+    >>> from orchestrator.relations.spec import ObjectsSpec, RelationSpec, RelationsSpec
+    >>> from trackers.base import Track
+    >>> spec = RelationsSpec(ObjectsSpec("objects"), (RelationSpec("touching", Overlap(min_iou=0.1), enter_frames=2),))
+    >>> engine = RelationEngine(spec, fps=10)
+    >>> hand, cup = Track(1, (0, 0, 10, 10), 0.9, "hand", 0), Track(7, (5, 0, 15, 10), 0.8, "cup", 41)
+    >>> engine.update(0, 0.0, [hand], [cup])
+    []
+    >>> [(r.type, r.frame, r.relation_id) for r in engine.update(1, 0.1, [hand], [cup])]
+    [('relation.start', 0, 1)]
+    >>> [(r.type, r.frame, r.reason, r.duration_frames) for r in engine.finish(1, 0.1)]
+    [('relation.end', 1, 'end_of_stream', 2)]
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orchestrator.events import Record, RelationEndRecord, RelationStartRecord, RelationUpdateRecord
+from orchestrator.relations.predicates import Box, covered_share
+from orchestrator.relations.spec import NotHandSpec, RelationSpec, RelationsSpec
+from trackers.base import Track
+
+#: Source times are compared with this slack: they come rounded from containers and are
+#: written rounded to 1e-6 s, so 0.1 s of 30 fps frames must count as 0.1 s.
+_TIME_EPS = 1e-6
+
+_Key = tuple[int, int, int]  # (relation index in YAML order, hand id, object id)
+
+
+@dataclass
+class _PairState:
+    """What the engine remembers about one key: a candidate run of held frames, or an active relation."""
+
+    onset_frame: int
+    onset_time: float
+    onset_score: float
+    onset_hand_box: Box
+    onset_object_box: Box
+    object_label: str
+    held_frames: int = 1  # consecutive held frames while a candidate
+    score_sum: float = 0.0
+    score_max: float = 0.0
+    score_count: int = 0
+    last_held_frame: int = 0
+    last_held_time: float = 0.0
+    relation_id: int = 0  # 0 while a candidate
+    fail_frames: int = 0
+    fail_start_time: float = 0.0
+    last_update_frame: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.relation_id > 0
+
+    def held(self, frame_index: int, time_s: float, score: float) -> None:
+        self.score_sum += score
+        self.score_max = max(self.score_max, score)
+        self.score_count += 1
+        self.last_held_frame, self.last_held_time = frame_index, time_s
+
+
+def is_hand_like(obj: Track, hands: Sequence[Track], rule: NotHandSpec) -> bool:
+    """Whether an object box is one of the hands (COCO detects hands and arms as ``person``).
+
+    True when its label is one of ``rule.labels`` and some hand box covers at least
+    ``rule.min_hand_overlap`` of its area. (An IoU of at least that much implies the same, since
+    the union is never smaller than the object box: the "or IoU" of the grammar needs no test.)
+
+    Example:
+        >>> hand = Track(1, (0, 0, 10, 10), 0.9, "hand", 0)
+        >>> is_hand_like(Track(2, (1, 1, 9, 9), 0.5, "person", 0), [hand], NotHandSpec())
+        True
+        >>> is_hand_like(Track(3, (1, 1, 9, 9), 0.5, "cup", 41), [hand], NotHandSpec())
+        False
+    """
+    if obj.label not in rule.labels:
+        return False
+    limit = rule.min_hand_overlap
+    return any(covered_share(h.box, obj.box) >= limit for h in hands)
+
+
+def _by_id(tracks: Sequence[Track], what: str) -> dict[int, Track]:
+    out: dict[int, Track] = {}
+    for track in tracks:
+        if track.track_id in out:
+            raise ValueError(f"{what} track id {track.track_id} is given twice on one frame")
+        out[track.track_id] = track
+    return dict(sorted(out.items()))  # id order: the order pairs are visited and records sorted
+
+
+class RelationEngine:
+    """Follows the relations of ``spec`` over a stream of frames; see the module docstring for the rules.
+
+    Args:
+        spec: the parsed ``relations:`` section.
+        fps: the source's frame rate; one frame stands for ``1 / fps`` seconds in the
+            ``*_seconds`` rules and in ``duration_s``.
+
+    Records come back in a deterministic order: ends, then starts, then updates, each sorted by
+    the relation's position in the YAML, then hand id, then object id. ``relation_id`` counts
+    the relations of this engine from 1, in that order of starts.
+    """
+
+    def __init__(self, spec: RelationsSpec, fps: float) -> None:
+        if isinstance(fps, bool) or not isinstance(fps, int | float) or not math.isfinite(fps) or fps <= 0:
+            raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
+        self.spec = spec
+        self.fps = float(fps)
+        self._period = 1.0 / self.fps
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every relation: the next `update` starts a new stream (relation ids from 1 again)."""
+        self._pairs: dict[_Key, _PairState] = {}
+        self._next_id = 1
+        self._last_frame: int | None = None
+        self._last_time = -math.inf
+        self._finished = False
+
+    @property
+    def active_count(self) -> int:
+        """Relations started and not yet ended."""
+        return sum(1 for state in self._pairs.values() if state.active)
+
+    def active(self) -> list[tuple[str, int, int]]:
+        """The active relations as ``(relation name, hand id, object id)``, in record order."""
+        return [
+            (self.spec.relations[index].name, hand_id, object_id)
+            for (index, hand_id, object_id), state in sorted(self._pairs.items())
+            if state.active
+        ]
+
+    # ------------------------------------------------------------------ the per-frame step
+    def update(self, frame_index: int, time_s: float, hands: Sequence[Track], objects: Sequence[Track]) -> list[Record]:
+        """Advance to ``frame_index`` with this frame's hand and object tracks; returns the records it decided.
+
+        Raises `ValueError` for a frame not after the previous one, a time going backwards, or a
+        track id given twice; `RuntimeError` after `finish` (call `reset` to start over).
+        """
+        self._check_step(frame_index, time_s, strict=True)
+        hands_by_id = _by_id(hands, "hand")
+        objects_by_id = _by_id(objects, "object")
+        # Plain numbers in records (numpy ints do not serialise); the step counts once the inputs are known good.
+        frame_index, time_s = int(frame_index), float(time_s)
+        self._last_frame, self._last_time = frame_index, time_s
+        rule = self.spec.objects.not_hand
+        hand_like = {oid for oid, o in objects_by_id.items() if is_hand_like(o, hands, rule)} if rule.labels else set()
+
+        ends: list[tuple[_Key, Record]] = []
+        starts: list[_Key] = []
+        updates: list[tuple[_Key, Record]] = []
+
+        # Lost tracks first: such a relation ends at once, whatever its predicate did.
+        for key in [k for k in self._pairs if k[1] not in hands_by_id or k[2] not in objects_by_id]:
+            state = self._pairs.pop(key)
+            if state.active:
+                reason = "hand_lost" if key[1] not in hands_by_id else "object_lost"
+                ends.append((key, self._end(key, state, reason, frame_index, time_s)))
+
+        for index, relation in enumerate(self.spec.relations):
+            for hand_id, hand in hands_by_id.items():
+                for object_id, obj in objects_by_id.items():
+                    key = (index, hand_id, object_id)
+                    # A box taken for the hand, or a label the relation is not about, fails the predicate.
+                    eligible = object_id not in hand_like and relation.applies_to(obj.label)
+                    holds, score = relation.when.evaluate(hand.box, obj.box) if eligible else (False, 0.0)
+                    state = self._pairs.get(key)
+                    if state is None or not state.active:
+                        if self._advance_candidate(key, relation, state, holds, score, hand, obj, frame_index, time_s):
+                            starts.append(key)
+                        continue
+                    state.object_label = obj.label
+                    if self._advance_active(relation, state, holds, score, frame_index, time_s):
+                        del self._pairs[key]
+                        ends.append((key, self._end(key, state, "released", frame_index, time_s)))
+                    elif relation.update_every_frames and (
+                        frame_index - state.last_update_frame >= relation.update_every_frames
+                    ):
+                        state.last_update_frame = frame_index
+                        record = self._update_record(key, relation, state, frame_index, time_s, hand, obj, holds, score)
+                        updates.append((key, record))
+
+        # relation_id follows the order of starts, so ids are given only after sorting.
+        started = [self._start(key, self._pairs[key], frame_index, time_s) for key in sorted(starts)]
+        ends.sort(key=lambda item: item[0])
+        updates.sort(key=lambda item: item[0])
+        return [record for _, record in ends] + started + [record for _, record in updates]
+
+    def _advance_candidate(
+        self,
+        key: _Key,
+        relation: RelationSpec,
+        state: _PairState | None,
+        holds: bool,
+        score: float,
+        hand: Track,
+        obj: Track,
+        frame_index: int,
+        time_s: float,
+    ) -> bool:
+        """One frame of a pair not yet related; True when it has now held long enough to start."""
+        if not holds:
+            # The run of held frames is broken: start over (and keep no state for pairs that do
+            # not hold, so memory stays bounded by the pairs that currently hold).
+            self._pairs.pop(key, None)
+            return False
+        if state is None:
+            state = self._pairs[key] = _PairState(frame_index, time_s, score, hand.box, obj.box, obj.label)
+        else:
+            state.held_frames += 1
+        state.held(frame_index, time_s, score)
+        return self._long_enough(
+            relation.enter_frames, relation.enter_seconds, state.held_frames, state.onset_time, time_s
+        )
+
+    def _advance_active(
+        self, relation: RelationSpec, state: _PairState, holds: bool, score: float, frame_index: int, time_s: float
+    ) -> bool:
+        """One frame of an active relation; True when it has now failed long enough to end."""
+        if holds:
+            state.fail_frames = 0  # a failure shorter than the exit window leaves no trace
+            state.held(frame_index, time_s, score)
+            return False
+        if state.fail_frames == 0:
+            state.fail_start_time = time_s
+        state.fail_frames += 1
+        return self._long_enough(
+            relation.exit_frames, relation.exit_seconds, state.fail_frames, state.fail_start_time, time_s
+        )
+
+    def finish(self, frame_index: int, time_s: float) -> list[Record]:
+        """End every active relation with reason ``end_of_stream``; candidates are dropped.
+
+        ``frame_index``/``time_s``: the last processed frame (it may equal the last `update`'s).
+        Calling it again returns ``[]``.
+        """
+        if self._finished:
+            return []
+        self._check_step(frame_index, time_s, strict=False)
+        frame_index, time_s = int(frame_index), float(time_s)
+        self._last_frame, self._last_time = frame_index, time_s
+        self._finished = True
+        ends = [
+            self._end(key, state, "end_of_stream", frame_index, time_s)
+            for key, state in sorted(self._pairs.items())
+            if state.active
+        ]
+        self._pairs.clear()
+        return ends
+
+    # ------------------------------------------------------------------ helpers
+    def _check_step(self, frame_index: int, time_s: float, strict: bool) -> None:
+        """Raise unless this step may follow the previous one (the caller records it once all checks pass)."""
+        if self._finished:
+            raise RuntimeError("the relation engine has finished; call reset() to follow a new stream")
+        if isinstance(frame_index, bool) or not isinstance(frame_index, numbers.Integral) or frame_index < 0:
+            raise ValueError(f"frame_index must be an integer >= 0, got {frame_index!r}")
+        if not math.isfinite(time_s) or time_s < 0:
+            raise ValueError(f"time_s must be a finite number >= 0, got {time_s!r}")
+        last = self._last_frame
+        if last is not None and (frame_index < last or (strict and frame_index == last)):
+            raise ValueError(f"frames must come in increasing order: frame {frame_index} after frame {last}")
+        if time_s < self._last_time:
+            raise ValueError(f"source time went backwards: {time_s} s after {self._last_time} s")
+
+    def _long_enough(self, frames: int | None, seconds: float | None, count: int, since: float, now: float) -> bool:
+        """Whether a run of ``count`` frames from time ``since`` to ``now`` meets a frames-or-seconds rule."""
+        if frames is not None:
+            return count >= frames
+        # Each frame stands for one frame period, so n frames at fps last n / fps seconds.
+        return now - since + self._period >= float(seconds) - _TIME_EPS  # type: ignore[arg-type]
+
+    def _start(self, key: _Key, state: _PairState, frame_index: int, time_s: float) -> Record:
+        state.relation_id = self._next_id
+        self._next_id += 1
+        state.last_update_frame = frame_index
+        return RelationStartRecord(
+            frame=state.onset_frame,
+            time=state.onset_time,
+            relation_id=state.relation_id,
+            relation=self.spec.relations[key[0]].name,
+            hand_id=key[1],
+            object_id=key[2],
+            object_label=state.object_label,
+            score=state.onset_score,
+            hand_box=state.onset_hand_box,
+            object_box=state.onset_object_box,
+            confirmed_frame=frame_index,
+            confirmed_time=time_s,
+        )
+
+    def _end(self, key: _Key, state: _PairState, reason: str, frame_index: int, time_s: float) -> Record:
+        return RelationEndRecord(
+            frame=state.last_held_frame,
+            time=state.last_held_time,
+            relation_id=state.relation_id,
+            relation=self.spec.relations[key[0]].name,
+            hand_id=key[1],
+            object_id=key[2],
+            object_label=state.object_label,
+            reason=reason,
+            duration_frames=state.last_held_frame - state.onset_frame + 1,
+            duration_s=state.last_held_time - state.onset_time + self._period,
+            mean_score=state.score_sum / state.score_count,
+            max_score=state.score_max,
+            ended_frame=frame_index,
+            ended_time=time_s,
+        )
+
+    @staticmethod
+    def _update_record(
+        key: _Key,
+        relation: RelationSpec,
+        state: _PairState,
+        frame_index: int,
+        time_s: float,
+        hand: Track,
+        obj: Track,
+        holds: bool,
+        score: float,
+    ) -> Record:
+        return RelationUpdateRecord(
+            frame=frame_index,
+            time=time_s,
+            relation_id=state.relation_id,
+            relation=relation.name,
+            hand_id=key[1],
+            object_id=key[2],
+            object_label=obj.label,
+            holds=holds,
+            score=score,
+            hand_box=hand.box,
+            object_box=obj.box,
+        )

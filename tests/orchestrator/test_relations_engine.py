@@ -1,0 +1,434 @@
+"""RelationEngine: the temporal rules on scripted hand/object tracks, ordering, ids, records and their schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pytest
+from conftest import validate_records
+
+from orchestrator.events import Record, RecordStream, RelationEndRecord
+from orchestrator.relations import (
+    Contains,
+    Near,
+    NotHandSpec,
+    ObjectsSpec,
+    Overlap,
+    RelationEngine,
+    RelationSpec,
+    RelationsSpec,
+    is_hand_like,
+)
+from trackers.base import Track
+
+FPS = 10.0
+HAND_BOX = (100.0, 100.0, 200.0, 200.0)
+ON = (120.0, 120.0, 180.0, 180.0)  # inside the hand: `contains` holds
+OFF = (400.0, 100.0, 450.0, 150.0)  # far to the right: it fails
+NEXT_TO = (210.0, 120.0, 240.0, 150.0)  # 10 px right of the hand: `near` holds, `contains` fails
+
+Frame = tuple[int, float, list[Track], list[Track]]
+
+
+def hand(track_id: int = 1, box: Sequence[float] = HAND_BOX) -> Track:
+    return Track(track_id, tuple(box), 0.9, "hand", 0)
+
+
+def obj(track_id: int = 5, box: Sequence[float] = ON, label: str = "cup") -> Track:
+    return Track(track_id, tuple(box), 0.6, label, 41)
+
+
+def spec_of(*relations: RelationSpec, not_hand: NotHandSpec | None = None) -> RelationsSpec:
+    return RelationsSpec(ObjectsSpec("objects", not_hand=not_hand or NotHandSpec()), relations)
+
+
+def scripted(pattern: str) -> list[Frame]:
+    """One frame per character, at FPS: ``#`` the cup is in the hand, ``.`` it is away,
+    ``h`` the hand is missing, ``o`` the cup is missing, ``b`` both are missing."""
+    frames = []
+    for index, char in enumerate(pattern):
+        hands = [] if char in "hb" else [hand()]
+        objects = [] if char in "ob" else [obj(box=ON if char == "#" else OFF)]
+        frames.append((index, index / FPS, hands, objects))
+    return frames
+
+
+def run(spec: RelationsSpec, frames: Iterable[Frame], fps: float = FPS) -> list[Record]:
+    """Every record of a stream: update per frame, then finish at the last frame."""
+    engine = RelationEngine(spec, fps)
+    records: list[Record] = []
+    last = (0, 0.0)
+    for frame_index, time_s, hands, objects in frames:
+        records += engine.update(frame_index, time_s, hands, objects)
+        last = (frame_index, time_s)
+    records += engine.finish(*last)
+    return records
+
+
+def brief(record: Record) -> tuple:
+    """The fields the temporal tests are about, per record type."""
+    if record.type == "relation.start":
+        return ("start", record.frame, record.confirmed_frame, record.relation_id)  # type: ignore[attr-defined]
+    if record.type == "relation.end":
+        r: Any = record
+        return ("end", r.frame, r.ended_frame, r.relation_id, r.reason, r.duration_frames, round(r.duration_s, 6))
+    r = record
+    return ("update", r.frame, r.relation_id, r.holds, round(r.score, 4))  # type: ignore[attr-defined]
+
+
+def check_schema(records: Sequence[Record]) -> None:
+    stream = RecordStream()
+    validate_records([stream.stamp(record) for record in records])
+
+
+HOLD = RelationSpec("holding", Contains(), enter_frames=3, exit_frames=3)
+
+# (id, pattern, expected records)
+TEMPORAL = [
+    (
+        "approach-grasp-release",
+        "..####.....",
+        [("start", 2, 4, 1), ("end", 5, 8, 1, "released", 4, 0.4)],
+    ),
+    (
+        "one-frame-drop-does-not-split",
+        "####.####...",
+        [("start", 0, 2, 1), ("end", 8, 11, 1, "released", 9, 0.9)],
+    ),
+    ("two-frame-drop-does-not-split", "###..###...", [("start", 0, 2, 1), ("end", 7, 10, 1, "released", 8, 0.8)]),
+    ("one-frame-flickers-never-start", "#.#.#.#..#.", []),
+    ("two-frame-runs-never-start", "##.##..##.", []),
+    ("exactly-enter-frames", "###...", [("start", 0, 2, 1), ("end", 2, 5, 1, "released", 3, 0.3)]),
+    ("end-of-stream", "..#####", [("start", 2, 4, 1), ("end", 6, 6, 1, "end_of_stream", 5, 0.5)]),
+    ("end-of-stream-in-exit-window", "#####..", [("start", 0, 2, 1), ("end", 4, 6, 1, "end_of_stream", 5, 0.5)]),
+    ("candidate-at-end-of-stream", "....##", []),
+    (
+        "hand-lost-then-back",
+        "####h###",
+        [
+            ("start", 0, 2, 1),
+            ("end", 3, 4, 1, "hand_lost", 4, 0.4),
+            ("start", 5, 7, 2),
+            ("end", 7, 7, 2, "end_of_stream", 3, 0.3),
+        ],
+    ),
+    ("hand-lost-in-exit-window", "####..h", [("start", 0, 2, 1), ("end", 3, 6, 1, "hand_lost", 4, 0.4)]),
+    (
+        "object-lost-then-back",
+        "###o###",
+        [
+            ("start", 0, 2, 1),
+            ("end", 2, 3, 1, "object_lost", 3, 0.3),
+            ("start", 4, 6, 2),
+            ("end", 6, 6, 2, "end_of_stream", 3, 0.3),
+        ],
+    ),
+    ("both-lost-is-hand-lost", "####b", [("start", 0, 2, 1), ("end", 3, 4, 1, "hand_lost", 4, 0.4)]),
+    ("lost-breaks-a-candidate", "##h###", [("start", 3, 5, 1), ("end", 5, 5, 1, "end_of_stream", 3, 0.3)]),
+    (
+        "released-then-again",
+        "###...###...",
+        [
+            ("start", 0, 2, 1),
+            ("end", 2, 5, 1, "released", 3, 0.3),
+            ("start", 6, 8, 2),
+            ("end", 8, 11, 2, "released", 3, 0.3),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [c[1:] for c in TEMPORAL], ids=[c[0] for c in TEMPORAL])
+def test_temporal_rules(pattern: str, expected: list[tuple]) -> None:
+    records = run(spec_of(HOLD), scripted(pattern))
+    assert [brief(r) for r in records] == expected
+    check_schema(records)
+
+
+def test_immediate_rules_with_one_frame_windows() -> None:
+    quick = RelationSpec("holding", Contains(), enter_frames=1, exit_frames=1)
+    records = run(spec_of(quick), scripted("#.#"))
+    assert [brief(r) for r in records] == [
+        ("start", 0, 0, 1),
+        ("end", 0, 1, 1, "released", 1, 0.1),
+        ("start", 2, 2, 2),
+        ("end", 2, 2, 2, "end_of_stream", 1, 0.1),
+    ]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [c[1:] for c in TEMPORAL], ids=[c[0] for c in TEMPORAL])
+def test_seconds_at_the_frame_rate_equal_frames(pattern: str, expected: list[tuple]) -> None:
+    """enter_seconds = n / fps behaves as enter_frames = n (each frame stands for one period)."""
+    timed = RelationSpec("holding", Contains(), enter_seconds=0.3, exit_seconds=0.3)
+    assert [brief(r) for r in run(spec_of(timed), scripted(pattern))] == expected
+
+
+def test_seconds_follow_source_time_when_frames_are_skipped() -> None:
+    """Realtime mode processes every other frame here: seconds still mean source time, frames mean processed frames."""
+    frames = [(i, i / FPS, [hand()], [obj(box=ON if i < 8 else OFF)]) for i in range(0, 16, 2)]
+    timed = RelationSpec("holding", Contains(), enter_seconds=0.3, exit_seconds=0.3)
+    counted = RelationSpec("holding", Contains(), enter_frames=3, exit_frames=3)
+    # held at 0, 2, 4, 6 (source time 0 .. 0.6), failing from 8
+    assert [brief(r) for r in run(spec_of(timed), frames)] == [
+        ("start", 0, 2, 1),  # 0.2 s + one period = 0.3 s
+        ("end", 6, 10, 1, "released", 7, 0.7),  # failing at 8 and 10: 0.3 s
+    ]
+    assert [brief(r) for r in run(spec_of(counted), frames)] == [
+        ("start", 0, 4, 1),
+        ("end", 6, 12, 1, "released", 7, 0.7),
+    ]
+
+
+def test_start_and_end_records_in_full() -> None:
+    frames = scripted("..###.")
+    frames[3][3][0] = obj(box=(130.0, 130.0, 170.0, 170.0))  # a different box on the middle frame
+    engine = RelationEngine(spec_of(RelationSpec("holding", Overlap(min_object_covered=0.5), exit_frames=2)), FPS)
+    out = [engine.update(*frame) for frame in frames]
+    assert out[:4] == [[], [], [], []]
+    (start,) = out[4]
+    assert RecordStream().stamp(start) == {
+        "schema": "orchestrator.events/1",
+        "seq": 0,
+        "type": "relation.start",
+        "frame": 2,
+        "time": 0.2,
+        "relation_id": 1,
+        "relation": "holding",
+        "hand_id": 1,
+        "object_id": 5,
+        "object_label": "cup",
+        "score": 1.0,
+        "hand_box": [100.0, 100.0, 200.0, 200.0],
+        "object_box": [120.0, 120.0, 180.0, 180.0],
+        "confirmed_frame": 4,
+        "confirmed_time": 0.4,
+    }
+    assert out[5] == []
+    (end,) = engine.finish(5, 0.5)
+    assert RecordStream().stamp(end) == {
+        "schema": "orchestrator.events/1",
+        "seq": 0,
+        "type": "relation.end",
+        "frame": 4,
+        "time": 0.4,
+        "relation_id": 1,
+        "relation": "holding",
+        "hand_id": 1,
+        "object_id": 5,
+        "object_label": "cup",
+        "reason": "end_of_stream",
+        "duration_frames": 3,
+        "duration_s": 0.3,
+        "mean_score": 1.0,
+        "max_score": 1.0,
+        "ended_frame": 5,
+        "ended_time": 0.5,
+    }
+
+
+def test_scores_are_averaged_over_held_frames_and_rounded() -> None:
+    """Mean and max over the frames the predicate held; the failing frame in between does not count."""
+    near = RelationSpec("near", Near(max_gap=0.3), enter_frames=1, exit_frames=2)  # limit 42.43 px
+    boxes = [(210.0, 120.0, 240.0, 150.0), (220.0, 120.0, 250.0, 150.0), OFF, (205.0, 120.0, 235.0, 150.0)]
+    frames = [(i, i / FPS, [hand()], [obj(box=box)]) for i, box in enumerate(boxes)]
+    (start, end) = run(spec_of(near), frames)
+    scores = [1 - 10 / 42.42640687, 1 - 20 / 42.42640687, 1 - 5 / 42.42640687]  # gaps 10, 20, (200: fails), 5 px
+    stamped = RecordStream().stamp(end)
+    assert stamped["mean_score"] == round(sum(scores) / 3, 4) == 0.725
+    assert stamped["max_score"] == round(scores[2], 4) == 0.8821
+    assert RecordStream().stamp(start)["score"] == round(scores[0], 4) == 0.7643
+
+
+def test_two_hands_two_objects_pair_by_key() -> None:
+    """Each (relation, hand, object) is its own relation; ids follow the order of starts; ends come before starts."""
+    left, right = (0.0, 0.0, 100.0, 100.0), (300.0, 0.0, 400.0, 100.0)
+    in_left, in_right = (20.0, 20.0, 80.0, 80.0), (320.0, 20.0, 380.0, 80.0)
+    hands = [hand(2, right), hand(1, left)]  # input order does not matter
+
+    def frame(i: int, cup_box: tuple, bottle_box: tuple) -> Frame:
+        return (i, i / FPS, hands, [obj(7, cup_box, "cup"), obj(3, bottle_box, "bottle")])
+
+    frames = [frame(0, in_left, in_right), frame(1, in_left, in_right), frame(2, in_right, in_left)]
+    quick = RelationSpec("holding", Contains(), enter_frames=1, exit_frames=1)
+    engine = RelationEngine(spec_of(quick), FPS)
+
+    def keys(records: list[Record]) -> list[tuple]:
+        return [(r.type, r.relation_id, r.hand_id, r.object_id, r.object_label) for r in records]  # type: ignore[attr-defined]
+
+    assert keys(engine.update(*frames[0])) == [
+        ("relation.start", 1, 1, 7, "cup"),
+        ("relation.start", 2, 2, 3, "bottle"),
+    ]
+    assert engine.update(*frames[1]) == []
+    assert keys(engine.update(*frames[2])) == [  # the hands swap objects
+        ("relation.end", 1, 1, 7, "cup"),
+        ("relation.end", 2, 2, 3, "bottle"),
+        ("relation.start", 3, 1, 3, "bottle"),
+        ("relation.start", 4, 2, 7, "cup"),
+    ]
+    assert keys(engine.finish(2, 0.2)) == [("relation.end", 3, 1, 3, "bottle"), ("relation.end", 4, 2, 7, "cup")]
+
+
+def test_relations_are_ordered_as_in_the_yaml_and_filtered_by_label() -> None:
+    zeta = RelationSpec("zeta", Near(max_gap=1.0), objects=("cup",), enter_frames=1)
+    alpha = RelationSpec("alpha", Contains(), enter_frames=1)
+    engine = RelationEngine(spec_of(zeta, alpha), FPS)
+    records = engine.update(0, 0.0, [hand()], [obj(9, ON, "cup"), obj(4, ON, "bowl")])
+    assert [(r.relation, r.object_id, r.relation_id) for r in records] == [  # type: ignore[attr-defined]
+        ("zeta", 9, 1),  # zeta applies to cups only: no (zeta, bowl)
+        ("alpha", 4, 2),
+        ("alpha", 9, 3),
+    ]
+
+
+def test_a_label_change_counts_as_failing_not_lost() -> None:
+    cups = RelationSpec("holding", Contains(), objects=("cup",), enter_frames=1, exit_frames=2)
+    frames = [(i, i / FPS, [hand()], [obj(box=ON, label="bowl" if i == 1 else "cup")]) for i in range(4)]
+    assert [brief(r) for r in run(spec_of(cups), frames)] == [
+        ("start", 0, 0, 1),
+        ("end", 3, 3, 1, "end_of_stream", 4, 0.4),
+    ]
+
+
+def test_updates_while_active() -> None:
+    spec = spec_of(RelationSpec("holding", Contains(), enter_frames=1, exit_frames=3, update_every_frames=2))
+    records = run(spec, scripted("####.#...."))
+    assert [brief(r) for r in records] == [
+        ("start", 0, 0, 1),
+        ("update", 2, 1, True, 1.0),
+        ("update", 4, 1, False, 0.0),  # inside the exit window: still active, predicate failing
+        ("update", 6, 1, False, 0.0),
+        ("end", 5, 8, 1, "released", 6, 0.6),
+    ]
+    check_schema(records)
+    update = RecordStream().stamp(records[1])
+    assert update == {
+        "schema": "orchestrator.events/1",
+        "seq": 0,
+        "type": "relation.update",
+        "frame": 2,
+        "time": 0.2,
+        "relation_id": 1,
+        "relation": "holding",
+        "hand_id": 1,
+        "object_id": 5,
+        "object_label": "cup",
+        "holds": True,
+        "score": 1.0,
+        "hand_box": [100.0, 100.0, 200.0, 200.0],
+        "object_box": [120.0, 120.0, 180.0, 180.0],
+    }
+
+
+# --------------------------------------------------------------------------- not_hand
+@pytest.mark.parametrize(
+    ("label", "box", "rule", "expected"),
+    [
+        ("person", (120, 120, 180, 180), NotHandSpec(), True),  # inside the hand: it is the hand
+        ("person", (150, 100, 250, 200), NotHandSpec(), True),  # half covered: at the limit
+        ("person", (160, 100, 260, 200), NotHandSpec(), False),  # 40% covered
+        ("person", (0, 0, 1000, 1000), NotHandSpec(), False),  # a whole person is not the hand
+        ("person", (160, 100, 260, 200), NotHandSpec(min_hand_overlap=0.4), True),
+        ("cup", (120, 120, 180, 180), NotHandSpec(), False),  # only the listed labels
+        ("cup", (120, 120, 180, 180), NotHandSpec(labels=("person", "cup")), True),
+        ("person", (120, 120, 180, 180), NotHandSpec(labels=()), False),  # filter off
+    ],
+)
+def test_is_hand_like(label: str, box: tuple, rule: NotHandSpec, expected: bool) -> None:
+    assert is_hand_like(obj(box=box, label=label), [hand(3, (500, 500, 600, 600)), hand()], rule) is expected
+
+
+def test_hand_like_objects_take_no_part() -> None:
+    anything = RelationSpec("touching", Overlap(min_iou=0.01), enter_frames=1)
+    objects = [obj(5, ON, "person"), obj(6, ON, "cup")]
+    records = run(spec_of(anything), [(0, 0.0, [hand()], objects)])
+    assert [(r.type, r.object_id) for r in records] == [("relation.start", 6), ("relation.end", 6)]  # type: ignore[attr-defined]
+    records = run(spec_of(anything, not_hand=NotHandSpec(labels=())), [(0, 0.0, [hand()], objects)])
+    assert [(r.type, r.object_id) for r in records] == [  # type: ignore[attr-defined]
+        ("relation.start", 5),
+        ("relation.start", 6),
+        ("relation.end", 5),
+        ("relation.end", 6),
+    ]
+
+
+def test_a_box_taken_for_the_hand_counts_as_failing_not_lost() -> None:
+    """A 'person' box next to the hand is an object; while it lies on the hand it is the hand (one frame)."""
+    near = RelationSpec("near", Near(max_gap=0.5), enter_frames=1, exit_frames=2)
+    boxes = [NEXT_TO, NEXT_TO, ON, NEXT_TO]
+    frames = [(i, i / FPS, [hand()], [obj(box=box, label="person")]) for i, box in enumerate(boxes)]
+    assert [brief(r) for r in run(spec_of(near), frames)] == [
+        ("start", 0, 0, 1),
+        ("end", 3, 3, 1, "end_of_stream", 4, 0.4),
+    ]
+
+
+# --------------------------------------------------------------------------- contract
+def test_input_checks() -> None:
+    with pytest.raises(ValueError, match="fps must be a finite number > 0"):
+        RelationEngine(spec_of(HOLD), 0)
+    engine = RelationEngine(spec_of(HOLD), FPS)
+    engine.update(3, 0.3, [], [])
+    with pytest.raises(ValueError, match="increasing order: frame 3 after frame 3"):
+        engine.update(3, 0.3, [], [])
+    with pytest.raises(ValueError, match="source time went backwards"):
+        engine.update(4, 0.2, [], [])
+    with pytest.raises(ValueError, match="hand track id 1 is given twice"):
+        engine.update(5, 0.5, [hand(), hand()], [])
+    assert engine.finish(5, 0.5) == []
+    assert engine.finish(5, 0.5) == []  # idempotent
+    with pytest.raises(RuntimeError, match="finished"):
+        engine.update(6, 0.6, [], [])
+    engine.reset()
+    assert engine.update(0, 0.0, [hand()], [obj()]) == []
+    with pytest.raises(ValueError, match="reason must be one of"):
+        RelationEndRecord(0, 0.0, 1, "r", 1, 2, "cup", "gone", 1, 0.1, 1.0, 1.0, 0, 0.0)
+
+
+def test_runs_are_deterministic() -> None:
+    spec = spec_of(HOLD, RelationSpec("near", Near(max_gap=0.5), enter_frames=2, update_every_frames=3))
+    frames = scripted("..####..#####....###")
+    first = [RecordStream().stamp(r) for r in run(spec, frames)]
+    second = [RecordStream().stamp(r) for r in run(spec, frames)]
+    assert first == second and first
+    assert first[0]["relation_id"] == 1
+    check_schema(run(spec, frames))
+
+
+def test_records_hold_plain_rounded_numbers() -> None:
+    odd = (100.123456, 100.987654, 200.5561, 200.0001)
+    frames = [(0, 0.1234567, [hand(box=odd)], [obj(box=(120.333333, 120.0, 180.0, 180.0))])]
+    (start, end) = run(spec_of(RelationSpec("r", Overlap(min_iou=0.01), enter_frames=1)), frames)
+    stamped = RecordStream().stamp(start)
+    assert stamped["hand_box"] == [100.12, 100.99, 200.56, 200.0]
+    assert stamped["object_box"] == [120.33, 120.0, 180.0, 180.0]
+    assert stamped["time"] == 0.123457 and stamped["confirmed_time"] == 0.123457
+    assert stamped["score"] == round(stamped["score"], 4)
+    assert RecordStream().stamp(end)["duration_s"] == 0.1
+
+
+def test_events_schema_knows_the_relation_records() -> None:
+    import jsonschema
+
+    from orchestrator.events import events_schema
+
+    schema = events_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert {"relation.start", "relation.end", "relation.update"} <= set(schema["properties"]["type"]["enum"])
+    (start, _) = run(spec_of(RelationSpec("r", Contains(), enter_frames=1)), scripted("#"))
+    good = RecordStream().stamp(start)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid(good)
+    for change in ({"score": 1.5}, {"hand_id": 0}, {"extra": 1}, {"hand_box": [1, 2, 3]}, {"confirmed_frame": None}):
+        assert not validator.is_valid({**good, **change}), change
+
+
+def test_numpy_frame_numbers_become_plain_numbers() -> None:
+    import numpy as np
+
+    engine = RelationEngine(spec_of(RelationSpec("r", Contains(), enter_frames=1)), np.float64(FPS))
+    (start,) = engine.update(np.int64(4), np.float64(0.4), [hand()], [obj()])
+    (end,) = engine.finish(np.int64(4), np.float64(0.4))
+    assert type(start.frame) is int and type(start.confirmed_frame) is int and type(end.ended_frame) is int  # type: ignore[attr-defined]
+    assert type(start.time) is float and type(end.duration_frames) is int  # type: ignore[attr-defined]
