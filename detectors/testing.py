@@ -84,7 +84,7 @@ class ScriptedDetector(Detector):
         >>> det.load(); det.detect_frame(frame, frame_index=0, time_s=0.0)       # doctest: +SKIP
     """
 
-    labels: tuple[str, ...] = ("hand",)
+    labels: tuple[str, ...] = ()  # set by the fixture
     params_schema: ClassVar[Mapping[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
