@@ -1,9 +1,21 @@
 """Real-time hands-and-objects pipelines.
 
+``orchestrator.run(pipeline, source=...)`` runs a pipeline from Python (see `orchestrator.api`).
 Heavy modules load on first use, so ``import orchestrator`` (and the plugin registry that
 detector plugins import) stays cheap.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+__all__ = ["run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":
+        from orchestrator.api import run
+
+        return run
+    raise AttributeError(f"module 'orchestrator' has no attribute {name!r}")

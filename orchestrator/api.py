@@ -1,0 +1,73 @@
+"""The Python API: run a pipeline and consume its records as an iterator, or through a callback.
+
+Example:
+    >>> import orchestrator
+    >>> for event in orchestrator.run("pipelines/table_scene.yaml", source="clip.mp4"):   # doctest: +SKIP
+    ...     if event["type"] == "relation.start":
+    ...         print(f"hand {event['hand_id']} {event['relation']} {event['object_label']} at {event['time']:.1f} s")
+    >>> summary = orchestrator.run("pipelines/hands_only.yaml", source=0, callback=print)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, overload
+
+from orchestrator.config import PipelineConfig, load_pipeline
+from orchestrator.runtime import Runtime
+
+Record = dict[str, Any]
+
+
+@overload
+def run(
+    pipeline: str | Path | PipelineConfig,
+    source: str | int | None = ...,
+    *,
+    mode: str | None = ...,
+    max_frames: int | None = ...,
+    records: tuple[str, ...] | None = ...,
+    callback: None = ...,
+) -> Iterator[Record]: ...
+
+
+@overload
+def run(
+    pipeline: str | Path | PipelineConfig,
+    source: str | int | None = ...,
+    *,
+    mode: str | None = ...,
+    max_frames: int | None = ...,
+    records: tuple[str, ...] | None = ...,
+    callback: Callable[[Record], None],
+) -> Record: ...
+
+
+def run(
+    pipeline: str | Path | PipelineConfig,
+    source: str | int | None = None,
+    *,
+    mode: str | None = None,
+    max_frames: int | None = None,
+    records: tuple[str, ...] | None = None,
+    callback: Callable[[Record], None] | None = None,
+) -> Iterator[Record] | Record:
+    """Run ``pipeline`` (a YAML path or a loaded config) over ``source``.
+
+    Without ``callback``: an iterator of records (dicts, as the JSON Lines have them), the
+    summary last; stop early by breaking out of the loop (the run is stopped and its threads
+    joined). With ``callback``: calls it for every record and returns the summary.
+    ``records`` overrides the pipeline's opt-in per-frame record types (``detections``, ``tracks``).
+    Errors: `orchestrator.errors.UserError` for bad input, `PipelineError` when a detector fails
+    (after the summary has been produced).
+    """
+    config = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
+    runtime = Runtime(config, source=source, mode=mode, max_frames=max_frames, records=records)
+    if callback is None:
+        return runtime.records()
+    summary: Record = {}
+    for record in runtime.records():
+        callback(record)
+        summary = record
+    return summary

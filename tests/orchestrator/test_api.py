@@ -1,0 +1,59 @@
+"""The Python API: ``orchestrator.run`` as an iterator and with a callback."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import make_video, validate_records, write_fixture, write_pipeline
+
+import orchestrator
+from orchestrator.errors import PipelineError
+
+
+@pytest.fixture()
+def pipeline(tmp_path: Path) -> Path:
+    make_video(tmp_path / "clip.avi", frames=12)
+    write_fixture(tmp_path / "hands.yaml", {i: [{"box": [10 + i, 20, 70 + i, 100]}] for i in range(12)})
+    return write_pipeline(
+        tmp_path / "p.yaml",
+        """
+        version: 1
+        source: {uri: clip.avi}
+        detectors:
+          hands: {plugin: testing.scripted, params: {fixture: hands.yaml}}
+        tracker: {type: sort, detector: hands}
+        """,
+    )
+
+
+def test_iterator_yields_records_and_records_override(pipeline: Path) -> None:
+    records = list(orchestrator.run(pipeline, records=("tracks",)))
+    validate_records(records)
+    assert [r["type"] for r in records] == ["tracks"] * 12 + ["summary"]
+    assert records[5]["tracks"][0]["track_id"] == 1
+
+
+def test_callback_gets_every_record_and_returns_the_summary(pipeline: Path) -> None:
+    seen: list[dict] = []
+    summary = orchestrator.run(pipeline, records=("detections",), callback=seen.append)
+    assert summary["type"] == "summary" and summary is seen[-1]
+    assert len(seen) == 13
+
+
+def test_breaking_out_stops_the_run(pipeline: Path) -> None:
+    before = threading.active_count()
+    for record in orchestrator.run(pipeline, records=("detections",)):
+        assert record["frame"] == 0
+        break
+    assert threading.active_count() == before
+
+
+def test_detector_failure_raises_after_the_summary(tmp_path: Path, pipeline: Path) -> None:
+    text = pipeline.read_text().replace("fixture: hands.yaml}", "fixture: hands.yaml, fail_at_frame: 3}")
+    broken = write_pipeline(tmp_path / "broken.yaml", text)
+    seen: list[dict] = []
+    with pytest.raises(PipelineError, match="failed on frame 3"):
+        orchestrator.run(broken, callback=seen.append)
+    assert seen[-1]["status"] == "error"
