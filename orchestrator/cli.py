@@ -61,6 +61,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_pipeline(args.pipeline)
     runtime = Runtime(config, source=args.source, mode=args.mode, max_frames=args.max_frames)
     target = args.events if args.events is not None else config.outputs.events
+    viewer = None
+    if args.display or args.video_out or not args.quiet:
+        from orchestrator.viewer import Viewer
+
+        viewer = Viewer(runtime, video_out=args.video_out, display=args.display, progress=not args.quiet)
+        runtime.on_frame = viewer
     sink = JsonlSink(target, append=config.outputs.append if args.append is None else args.append)
     received: list[int] = []
 
@@ -89,8 +95,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sink.close()
+        render_stats = viewer.close() if viewer is not None else {}
     if summary is not None and not args.quiet:
         _eprint(_summary_line(summary, target))
+        if render_stats.get("frames"):
+            _eprint(
+                f"drawing: {render_stats['frames']} frames, {render_stats['dropped']} dropped, "
+                f"{render_stats['render_p50_ms']:.2f} ms per frame (p50, off the detection path)"
+                + (f"; video in {args.video_out}" if args.video_out else "")
+            )
+    if viewer is not None and viewer.quit_requested:
+        return EXIT_OK
     if received:
         return EXIT_SIGINT if received[0] == signal.SIGINT else EXIT_SIGTERM
     return EXIT_OK
@@ -220,7 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("deterministic", "realtime"),
         help="deterministic (default for files and folders) or realtime (default for cameras and streams)",
     )
-    run.add_argument("-q", "--quiet", action="store_true", help="no status line on stderr")
+    run.add_argument("--display", action="store_true", help="show the annotated frames in a window (q or Esc quits)")
+    run.add_argument(
+        "--video-out", metavar="PATH", help="write the annotated video (.mp4 or .avi) at the source's rate"
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or status line on stderr")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser(

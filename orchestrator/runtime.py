@@ -32,7 +32,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resol
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
 from orchestrator.frames import Frame, FrameStore
-from orchestrator.fusion import DetectorResult, Fusion
+from orchestrator.fusion import DetectorResult, Fusion, SceneState
 from orchestrator.schedules import make_schedule
 from orchestrator.sources import Source, open_source
 
@@ -132,6 +132,7 @@ class Runtime:
         mode: str | None = None,
         max_frames: int | None = None,
         records: tuple[str, ...] | None = None,
+        on_frame: Callable[[Frame, SceneState], None] | None = None,
     ) -> None:
         if mode is not None and mode not in MODES:
             raise UserError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -151,6 +152,11 @@ class Runtime:
         self._error_lock = threading.Lock()
         self.mode = ""
         self._fusion: Fusion | None = None
+        #: Called by fusion after each frame with the frame and the scene (display, video-out,
+        #: progress). It runs in the thread iterating `records`; keep it cheap or hand work off.
+        self.on_frame = on_frame
+        #: Known once `records` has opened the source.
+        self.source: Source | None = None
         #: After a run: the most frames the store held at once, and the most pending results.
         self.peak_frames_held = 0
         self.peak_results_held = 0
@@ -175,6 +181,7 @@ class Runtime:
         ``error``) and then raises `PipelineError`; closing the iterator early stops the run.
         """
         source = open_source(self.source_uri, self.config.source.fps)
+        self.source = source
         try:
             self._fusion = Fusion(self.config, self.emit, fps=source.fps)
         except BaseException:
@@ -378,6 +385,7 @@ class Runtime:
                 return
             ordered = [results[name] for name in names if name in results]
             yield from self._fuse_frame(frame.index, frame.time_s, ordered)
+            self._notify(frame)
             store.remove(frame.index)
             counters.frames_processed += 1
             counters.last_frame, counters.last_time = frame.index, frame.time_s
@@ -395,6 +403,7 @@ class Runtime:
             if frame is None:
                 break
             yield from self._fuse_frame(frame.index, frame.time_s, board.drain(frame.index))
+            self._notify(frame)
             counters.frames_processed += 1
             counters.last_frame, counters.last_time = frame.index, frame.time_s
         if self._stop.is_set():
@@ -406,6 +415,10 @@ class Runtime:
         if leftovers:
             # The tracker has already reported the last frame; what arrived after it is recorded only.
             yield from self._fuse_frame(counters.last_frame, counters.last_time, leftovers, track=False)
+
+    def _notify(self, frame: Frame) -> None:
+        if self.on_frame is not None and self._fusion is not None:
+            self.on_frame(frame, self._fusion.state)
 
     def _fuse_frame(
         self, frame_index: int, time_s: float, results: list[DetectorResult], track: bool = True

@@ -5,6 +5,15 @@ the hand detector and the tracker, not the rest of the pipeline. ``--tracker non
 tracker with the baseline: raw per-frame detections, ids by nearest-box matching to the
 previous frame. ``--every-n-frames K`` overrides the tracked detector's schedule.
 
+The baseline is made comparable with the tracker it replaces (`baseline_params`): it reports the
+detections the tracker would start tracks from (``min_score`` = the tracker's ``high_score``) and
+carries ids with the tracker's IoU gate (``min_iou``) and ``class_aware`` setting, each taken
+from the pipeline's tracker parameters or, where the pipeline leaves one out, the tracker's
+default. Without that the baseline would run with its own defaults (``min_score`` 0.5,
+``min_iou`` 0.3) whatever the pipeline's tracker uses, and the comparison would measure the
+thresholds as much as the tracking. Any other replacement tracker runs with its defaults. The
+parameters the evaluated tracker ran with are part of the result (``tracker_params``).
+
 Example:
     $ python -m orchestrator eval-tracking --pipeline pipelines/hands_only.yaml \\
         --source ../shared/data/egodex/add_remove_lid_0.mp4 \\
@@ -16,10 +25,37 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import UserError
+
+#: Baseline (``none``) parameter <- parameter of the tracker it replaces, when that tracker has it.
+BASELINE_FROM_TRACKER = {"min_score": "high_score", "min_iou": "min_iou", "class_aware": "class_aware"}
+
+
+def baseline_params(tracker_class: type, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of the ``none`` baseline equivalent to a tracker's: same score bar, same gates.
+
+    ``min_score`` is the score a detection needs to start a track (``high_score``), ``min_iou`` the
+    IoU gate and ``class_aware`` the label rule, each from ``params`` or else from the default in
+    the tracker's ``params_schema``. A parameter the tracker does not have keeps the baseline's
+    default.
+
+    Example:
+        >>> from trackers.sort import SortTracker
+        >>> baseline_params(SortTracker, {"high_score": 0.3, "min_hits": 2})
+        {'min_score': 0.3, 'min_iou': 0.2, 'class_aware': False}
+    """
+    schema = getattr(tracker_class, "params_schema", {}).get("properties", {})
+    chosen: dict[str, Any] = {}
+    for name, source in BASELINE_FROM_TRACKER.items():
+        if source in params:
+            chosen[name] = params[source]
+        elif "default" in schema.get(source, {}):
+            chosen[name] = schema[source]["default"]
+    return chosen
 
 
 def evaluate_tracking(
@@ -31,7 +67,13 @@ def evaluate_tracking(
     min_iou: float = 0.5,
     max_frames: int | None = None,
 ) -> dict[str, Any]:
-    """Run the pipeline's tracked detector and tracker over ``source``; return the metrics dict."""
+    """Run the pipeline's tracked detector and tracker over ``source``; return the metrics dict.
+
+    ``tracker`` replaces the pipeline's tracker type; ``"none"`` runs the raw-detection baseline
+    with `baseline_params` of the replaced tracker. Besides the `TrackingMetrics` fields the dict
+    holds ``tracker``, ``tracker_params`` (what the evaluated tracker ran with; the pipeline's own
+    tracker also uses its defaults for anything not listed), ``every_n_frames`` and ``detector_runs``.
+    """
     from orchestrator.config import load_pipeline
     from orchestrator.evaluation.tracking import load_hand_labels, tracking_metrics
     from orchestrator.registry import TRACKERS, RegistryError
@@ -52,8 +94,10 @@ def evaluate_tracking(
             entry = TRACKERS.get(tracker)
         except RegistryError as exc:
             raise UserError(str(exc)) from exc
-        # Another tracker type cannot take this one's parameters: it runs with its defaults.
-        tracker_spec = dataclasses.replace(tracker_spec, type=tracker, tracker_class=entry.obj, params={})
+        # Another tracker type cannot take this one's parameters: the baseline gets the equivalent
+        # ones (a fair comparison), any other tracker runs with its defaults.
+        params = baseline_params(tracker_spec.tracker_class, tracker_spec.params) if tracker == "none" else {}
+        tracker_spec = dataclasses.replace(tracker_spec, type=tracker, tracker_class=entry.obj, params=params)
     config = dataclasses.replace(config, detectors=(spec,), tracker=tracker_spec)
 
     predictions: dict[int, list[tuple[int, tuple[float, ...]]]] = {}
@@ -68,6 +112,7 @@ def evaluate_tracking(
     metrics = tracking_metrics(gt, predictions, frames, min_iou=min_iou).to_dict()
     metrics.update(
         tracker=tracker_spec.type,
+        tracker_params=dict(tracker_spec.params),
         every_n_frames=spec.every_n_frames,
         detector_runs=summary["detectors"][spec.name]["runs"],
     )
@@ -111,12 +156,18 @@ def register(subparsers: Any) -> None:
         "--labels", required=True, metavar="CSV", help="frame,hand,xmin,ymin,xmax,ymax,... (hand is the identity)"
     )
     parser.add_argument("--every-n-frames", type=int, metavar="K", help="run the hand detector on every K-th frame")
-    parser.add_argument("--tracker", metavar="NAME", help="another tracker type; 'none' is the raw-detection baseline")
+    parser.add_argument(
+        "--tracker",
+        metavar="NAME",
+        help="another tracker type; 'none' is the raw-detection baseline, run with the replaced tracker's "
+        "score bar for starting tracks (min_score = high_score), IoU gate (min_iou) and class_aware",
+    )
     parser.add_argument("--min-iou", type=float, default=0.5, help="IoU for a match with a label (default 0.5)")
     parser.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames")
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object (mota, idf1, id_switches, mostly_tracked, mostly_lost, mean_iou, frames)",
+        help="print one JSON object (mota, idf1, id_switches, mostly_tracked, mostly_lost, mean_iou, frames, "
+        "tracker, tracker_params, ...)",
     )
     parser.set_defaults(handler=cmd_eval_tracking)

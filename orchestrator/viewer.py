@@ -1,0 +1,111 @@
+"""What ``run`` shows people: the live window, the annotated video and the progress bar.
+
+`Viewer` is the runtime's ``on_frame`` hook. For each fused frame it builds a `FrameView` from
+the scene and submits it to a `RenderWorker` thread, which draws it and writes it to the
+outputs, off the detection path. In deterministic mode every frame is drawn (the submit waits
+when the render queue is full, so ``--video-out`` has one frame per source frame); in realtime
+mode a frame is dropped from the display rather than slowing the pipeline down.
+
+Example:
+    >>> viewer = Viewer(runtime, video_out="out.mp4", display=False, progress=True)   # doctest: +SKIP
+    >>> runtime.on_frame = viewer                                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from orchestrator.errors import UserError
+from orchestrator.frames import Frame
+from orchestrator.fusion import SceneState
+from orchestrator.render import ActiveRelation, Display, FrameView, RenderWorker, VideoOut, display_available
+
+
+def view_of(frame: Frame, scene: SceneState, fps: float | None, tracked: frozenset[str]) -> FrameView:
+    """The `FrameView` of ``frame`` after fusion: tracks, detections, active relations, staleness."""
+    hands = {t.track_id: t for t in scene.hands}
+    objects = {t.track_id: t for t in scene.objects}
+    relations = tuple(
+        ActiveRelation(name, hand_id, object_id, hands[hand_id].box, objects[object_id].box)
+        for name, hand_id, object_id in scene.relations
+        if hand_id in hands and object_id in objects
+    )
+    return FrameView(
+        frame_index=frame.index,
+        time_s=frame.time_s,
+        rgb=frame.rgb,
+        hands=scene.hands,
+        objects=scene.objects,
+        detections=scene.detections,
+        relations=relations,
+        fps=fps,
+        staleness_frames=scene.staleness_frames,
+        tracked_detectors=tracked,
+    )
+
+
+class Viewer:
+    """The ``on_frame`` hook of `Runtime` for ``--display``, ``--video-out`` and the progress bar."""
+
+    def __init__(self, runtime: Any, video_out: str | None, display: bool, progress: bool) -> None:
+        self.runtime = runtime
+        self._video_path = video_out
+        self._want_display = display
+        self._progress_wanted = progress
+        self._worker: RenderWorker | None = None
+        self._bar: Any = None
+        self._started = 0.0
+        self._frames = 0
+        config = runtime.config
+        tracked = {config.tracker.detector} if config.tracker is not None else set()
+        if config.object_tracker is not None:
+            tracked.add(config.object_tracker.detector)
+        self._tracked = frozenset(tracked)
+        if display and not display_available():
+            raise UserError("--display: no display available (is DISPLAY set, and OpenCV built with GTK or Qt?)")
+
+    def _open(self, frame: Frame) -> None:
+        source = self.runtime.source
+        realtime = self.runtime.mode == "realtime"
+        if self._video_path or self._want_display:
+            sinks = [VideoOut(self._video_path, source.fps, (frame.width, frame.height))] if self._video_path else []
+            self._worker = RenderWorker(
+                sinks, display=Display() if self._want_display else None, drop_when_full=realtime
+            )
+        if self._progress_wanted and not source.live:
+            from tqdm import tqdm
+
+            total = source.frame_count
+            if self.runtime.max_frames is not None:
+                total = min(total, self.runtime.max_frames) if total else self.runtime.max_frames
+            # stderr only (stdout may carry the records), and only on a terminal (disable=None).
+            self._bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False, disable=None)
+        self._started = time.perf_counter()
+
+    def __call__(self, frame: Frame, scene: SceneState) -> None:
+        if self._frames == 0:
+            self._open(frame)
+        self._frames += 1
+        if self._bar is not None:
+            self._bar.update(1)
+        if self._worker is not None:
+            elapsed = time.perf_counter() - self._started
+            fps = self._frames / elapsed if elapsed > 0 and self._frames > 1 else None
+            self._worker.submit(view_of(frame, scene, fps, self._tracked))
+            if self._worker.quit_requested:
+                self.runtime.stop()
+
+    @property
+    def quit_requested(self) -> bool:
+        return self._worker is not None and self._worker.quit_requested
+
+    def close(self) -> dict[str, Any]:
+        """Flush and close everything; returns the renderer's figures (frames, drops, ms per frame)."""
+        if self._bar is not None:
+            self._bar.close()
+        if self._worker is None:
+            return {}
+        self._worker.close()
+        return self._worker.stats()
