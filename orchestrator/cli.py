@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "orchestrator.evaluation.tracking_cli",
     "orchestrator.bench",
     "orchestrator.runtime_bench",
+    "orchestrator.pipeline_bench",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -67,6 +67,8 @@ class SourceSpec:
 
     uri: str | int | None
     fps: float | None = None
+    #: ``(width, height)`` every frame is resized to, or None for the source's own size.
+    resize: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,11 @@ class PipelineConfig:
         out: dict[str, Any] = {
             "version": 1,
             "name": self.name,
-            "source": {"uri": self.source.uri, **({"fps": self.source.fps} if self.source.fps else {})},
+            "source": {
+                "uri": self.source.uri,
+                **({"fps": self.source.fps} if self.source.fps else {}),
+                **({"resize": list(self.source.resize)} if self.source.resize else {}),
+            },
             "detectors": detectors,
             "tracker": None
             if self.tracker is None
@@ -432,7 +438,8 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
             uri = resolve_source_uri(expanded, loader.base)
             if isinstance(uri, str) and not _URL_PATTERN.match(uri) and not Path(uri).exists():
                 loader.error(("source", "uri"), f"no such file or folder: {uri}")
-    source = SourceSpec(uri=uri, fps=source_raw.get("fps"))
+    resize = source_raw.get("resize")
+    source = SourceSpec(uri=uri, fps=source_raw.get("fps"), resize=tuple(resize) if resize else None)
 
     # ---- detectors
     detectors: list[DetectorSpec] = []

@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 #: How long a blocked call sleeps before re-checking the stop event (seconds). Waits are
@@ -58,6 +59,14 @@ class Frame:
     @property
     def height(self) -> int:
         return int(self.rgb.shape[0])
+
+
+def to_rgb(bgr: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The one conversion of a decoded frame: optional resize to ``(width, height)``, then BGR → RGB."""
+    if size is not None and (bgr.shape[1], bgr.shape[0]) != tuple(size):
+        # INTER_AREA: the right filter for shrinking, which is what resizing a source is for.
+        bgr = cv2.resize(bgr, tuple(size), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 class FrameStore:

@@ -36,14 +36,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from detectors.base import Detections, Detector
 from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
-from orchestrator.frames import Frame, FrameStore
+from orchestrator.frames import Frame, FrameStore, to_rgb
 from orchestrator.fusion import DetectorResult, Fusion, SceneState
 from orchestrator.schedules import make_schedule
 from orchestrator.sources import Source, open_source
@@ -317,7 +316,7 @@ class Runtime:
                     if delay > 0 and self._stop.wait(delay):
                         break
                 # The one colour conversion of the run: every detector shares this RGB array.
-                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                rgb = to_rgb(bgr, self.config.source.resize)
                 scheduled = frozenset(name for name, schedule in schedules if schedule.due(index, time_s))
                 for name in scheduled:
                     counters.scheduled[name] += 1

@@ -1,0 +1,215 @@
+"""``bench-pipeline``: frames per second of a pipeline, sequential against threaded-interleaved.
+
+The seed project (victordibia/handtracking) reported an FPS table by image size and display.
+This command measures the same table for a pipeline, side by side in one process:
+
+* **sequential**: one thread reads a frame, runs each scheduled detector in turn, then tracks
+  and relates, as the seed's ``detect_single_threaded.py`` does;
+* **threaded**: our runtime (reader thread, one worker per detector, fusion), deterministic mode;
+
+each with and without drawing the annotated frame (off-screen: `render`, no window), at
+320×240, 640×480 and the native size. Both modes run exactly the same detectors on the same
+frames (deterministic schedules), so only the execution model differs.
+
+Example:
+    $ python -m orchestrator bench-pipeline pipelines/table_scene.yaml \\
+        --source ../shared/data/egodex/basic_pick_and_place_0.mp4 --plot stages.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import UserError
+
+SIZES: tuple[tuple[int, int] | None, ...] = ((320, 240), (640, 480), None)
+
+
+def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | None) -> dict[str, Any]:
+    """One thread does everything in turn; returns fps and per-stage milliseconds."""
+    from orchestrator.config import instantiate
+    from orchestrator.frames import Frame, to_rgb
+    from orchestrator.fusion import DetectorResult, Fusion
+    from orchestrator.render import render
+    from orchestrator.schedules import make_schedule
+    from orchestrator.sources import open_source
+    from orchestrator.viewer import view_of
+
+    source = open_source(source_uri, config.source.fps)
+    detectors = instantiate(config)
+    stages: dict[str, list[float]] = defaultdict(list)
+    tracked = frozenset(s.detector for s in (config.tracker, config.object_tracker) if s is not None)
+    try:
+        for _, detector in detectors:
+            detector.load()
+        schedules = [(spec, det, make_schedule(spec.every_n_frames, spec.max_fps)) for spec, det in detectors]
+        fusion = Fusion(config, emit=set(), fps=source.fps)
+        frames = 0
+        started = time.perf_counter()
+        while max_frames is None or frames < max_frames:
+            t0 = time.perf_counter()
+            item = source.read()
+            if item is None:
+                break
+            bgr, time_s = item
+            frame = Frame(frames, time_s, to_rgb(bgr, config.source.resize))
+            t1 = time.perf_counter()
+            stages["read + convert"].append((t1 - t0) * 1000)
+            results = []
+            for spec, detector, schedule in schedules:
+                if schedule.due(frame.index, time_s):
+                    t = time.perf_counter()
+                    detections = detector.detect_frame(frame.rgb, frame.index, time_s)
+                    latency = (time.perf_counter() - t) * 1000
+                    stages[f"detect: {spec.name}"].append(latency)
+                    results.append(DetectorResult(spec.name, frame.index, time_s, detections, latency))
+            t2 = time.perf_counter()
+            fusion.step(frame.index, time_s, results)
+            t3 = time.perf_counter()
+            stages["track + relate"].append((t3 - t2) * 1000)
+            if display:
+                render(view_of(frame, fusion.state, None, tracked))
+                stages["draw"].append((time.perf_counter() - t3) * 1000)
+            frames += 1
+        elapsed = time.perf_counter() - started
+    finally:
+        for _, detector in detectors:
+            detector.close()
+        source.close()
+    return {
+        "fps": frames / elapsed if elapsed > 0 else 0.0,
+        "frames": frames,
+        "stages_ms": {name: statistics.median(values) for name, values in stages.items()},
+    }
+
+
+def _threaded(config: Any, source_uri: str, display: bool, max_frames: int | None) -> dict[str, Any]:
+    from orchestrator.render import RenderWorker
+    from orchestrator.runtime import Runtime
+    from orchestrator.viewer import view_of
+
+    runtime = Runtime(config, source=source_uri, mode="deterministic", max_frames=max_frames, records=())
+    worker = RenderWorker([], drop_when_full=False) if display else None
+    tracked = frozenset(s.detector for s in (config.tracker, config.object_tracker) if s is not None)
+    if worker is not None:
+        runtime.on_frame = lambda frame, scene: worker.submit(view_of(frame, scene, None, tracked))
+    summary: dict[str, Any] = {}
+    try:
+        for record in runtime.records():
+            summary = record
+    finally:
+        if worker is not None:
+            worker.close()
+    # The end-to-end rate includes waiting for the renderer to finish the last frames.
+    return {"fps": summary["fps"], "frames": summary["frames"]["processed"]}
+
+
+def measure(pipeline: str, source: str, max_frames: int | None = None) -> dict[str, Any]:
+    """The FPS table: mode × display × image size, plus per-stage latency of the sequential runs."""
+    import cv2
+
+    from orchestrator.config import load_pipeline
+
+    base = load_pipeline(pipeline)
+    capture = cv2.VideoCapture(source)
+    native = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    capture.release()
+    if native[0] <= 0:
+        raise UserError(f"{source}: not a video OpenCV can open")
+    rows: list[dict[str, Any]] = []
+    stages: dict[str, dict[str, float]] = {}
+    for size in SIZES:
+        config = dataclasses.replace(base, source=dataclasses.replace(base.source, resize=size))
+        width, height = size or native
+        for display in (False, True):
+            # Side by side: the two modes alternate at each setting, so drift hits both alike.
+            sequential = _sequential(config, source, display, max_frames)
+            threaded = _threaded(config, source, display, max_frames)
+            for mode, result in (("sequential", sequential), ("threaded", threaded)):
+                rows.append(
+                    {"mode": mode, "width": width, "height": height, "display": display, "fps": round(result["fps"], 2)}
+                )
+            if display:
+                stages[f"{width}x{height}"] = {k: round(v, 3) for k, v in sequential["stages_ms"].items()}
+    return {"rows": rows, "stages_ms": stages, "machine": _machine()}
+
+
+def _machine() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+
+
+def _plot(stages: dict[str, dict[str, float]], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    sizes = list(stages)
+    names = sorted({name for per_size in stages.values() for name in per_size})
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / max(1, len(sizes))
+    x = np.arange(len(names))
+    for i, size in enumerate(sizes):
+        ax.bar(x + i * width, [stages[size].get(n, 0.0) for n in names], width, label=size)
+    ax.set_xticks(x + width * (len(sizes) - 1) / 2, names, rotation=15)
+    ax.set_ylabel("median ms per call (sequential run)")
+    ax.set_title("per-stage latency")
+    ax.legend(title="image size")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def cmd_bench_pipeline(args: argparse.Namespace) -> int:
+    if not Path(args.source).is_file():
+        raise UserError(f"{args.source}: no such video file")
+    result = measure(args.pipeline, args.source, max_frames=args.max_frames)
+    if args.plot:
+        _plot(result["stages_ms"], args.plot)
+    if args.json:
+        print(json.dumps(result["rows"]))
+        return 0
+    print(f"machine: {result['machine']}")
+    print(f"{'FPS':>8} | {'image size':<10} | {'mode':<10} | display")
+    print(f"{'-' * 8}-|-{'-' * 10}-|-{'-' * 10}-|--------")
+    for row in result["rows"]:
+        size = f"{row['width']}x{row['height']}"
+        print(f"{row['fps']:>8.1f} | {size:<10} | {row['mode']:<10} | {'yes' if row['display'] else 'no'}")
+    for size in dict.fromkeys(f"{r['width']}x{r['height']}" for r in result["rows"]):
+        for display in (False, True):
+            pair = {
+                r["mode"]: r["fps"]
+                for r in result["rows"]
+                if f"{r['width']}x{r['height']}" == size and r["display"] == display
+            }
+            if pair.get("sequential"):
+                ratio = pair["threaded"] / pair["sequential"]
+                print(f"threaded / sequential at {size}, display {'yes' if display else 'no'}: {ratio:.2f}x")
+    if args.plot:
+        print(f"per-stage latency plot: {args.plot}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "bench-pipeline",
+        help="FPS table of a pipeline: sequential vs threaded, with and without drawing, by image size",
+        description="Measure a pipeline's frames per second, sequential against threaded-interleaved, side by side.",
+    )
+    parser.add_argument("pipeline", metavar="PIPELINE")
+    parser.add_argument("--source", required=True, metavar="VIDEO")
+    parser.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames of each run")
+    parser.add_argument("--json", action="store_true", help="print the rows: mode, width, height, display, fps")
+    parser.add_argument("--plot", metavar="PNG", help="write a bar chart of per-stage latency")
+    parser.set_defaults(handler=cmd_bench_pipeline)
