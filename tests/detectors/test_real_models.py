@@ -37,7 +37,7 @@ def _assert_same(a: Detections, b: Detections, px: float, score: float) -> None:
 
 
 def test_hands_litert_and_tf_agree_on_egohands_frames(real_models: Path) -> None:
-    with EgoHandsDetector() as lite, EgoHandsDetector(runtime="tf") as tf_model:
+    with EgoHandsDetector(precision="fp32") as lite, EgoHandsDetector(runtime="tf") as tf_model:
         for frame in _hand_frames():
             expected = tf_model.detect(frame)
             assert len(expected) >= 3
@@ -45,7 +45,7 @@ def test_hands_litert_and_tf_agree_on_egohands_frames(real_models: Path) -> None
 
 
 def test_hands_int8_finds_the_same_hands(real_models: Path) -> None:
-    with EgoHandsDetector() as fp32, EgoHandsDetector(precision="int8") as int8:
+    with EgoHandsDetector(precision="fp32") as fp32, EgoHandsDetector(precision="int8") as int8:
         for frame in _hand_frames():
             strong = fp32.detect(frame).select(fp32.detect(frame).scores > 0.7)
             quantized = int8.detect(frame)
@@ -84,7 +84,7 @@ def _reference(runner, frame: np.ndarray, threshold: float = 0.5, iou: float = 0
 
 
 def test_plugin_feeds_rgb_and_matches_the_full_graph(real_models: Path, full_hand_graph) -> None:
-    with EgoHandsDetector() as detector:
+    with EgoHandsDetector(precision="fp32") as detector:
         for frame in _hand_frames()[:2]:
             got = detector.detect(frame)
             rgb = _reference(full_hand_graph, frame)
@@ -127,3 +127,10 @@ def test_bench_reports_litert_against_tf(real_models: Path) -> None:
     assert (result["runtime"], result["precision"]) == ("litert", "int8")
     assert {"median_ms", "p90_ms", "tf_median_ms", "speedup_vs_tf"} <= set(result)
     assert result["median_ms"] > 0 and result["tf_median_ms"] > 0
+
+
+def test_hands_default_precision_is_int8_once_quantized(real_models: Path) -> None:
+    # real_models has run `models quantize`: the default (auto) takes the int8 build.
+    with EgoHandsDetector() as default, EgoHandsDetector(runtime="tf") as tf_model:
+        assert default.precision == "int8"
+        assert tf_model.precision == "fp32"
