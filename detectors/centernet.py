@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -37,6 +37,10 @@ _CLASS_PARAMS = {
         "minItems": 1,
         "uniqueItems": True,
         "description": "keep only these COCO classes (names as in the COCO label list)",
+    },
+    "nms_across_classes": {
+        "type": "boolean",
+        "description": "suppress overlapping boxes whatever their class (one label per object); default false",
     },
     "class_thresholds": {
         "type": "object",
@@ -59,6 +63,7 @@ class CenterNetDetector(StoreModelDetector):
         num_threads: CPU threads of the runtime.
         classes: keep only these class names; unknown names are an error listing valid ones.
         class_thresholds: class name → minimum score.
+        nms_across_classes: suppress overlapping boxes of different classes too (one label per object).
     """
 
     model_name = "objects.coco.centernet"
@@ -77,8 +82,10 @@ class CenterNetDetector(StoreModelDetector):
         num_threads: int = 2,
         classes: Sequence[str] | None = None,
         class_thresholds: Mapping[str, float] | None = None,
+        nms_across_classes: bool = False,
     ) -> None:
-        extra = {"classes": list(classes)} if classes is not None else {}
+        extra: dict[str, Any] = {"classes": list(classes)} if classes is not None else {}
+        extra["nms_across_classes"] = nms_across_classes
         if class_thresholds is not None:
             extra["class_thresholds"] = dict(class_thresholds)
         super().__init__(score_threshold, nms_iou, max_detections, runtime, precision, num_threads, **extra)
@@ -87,6 +94,7 @@ class CenterNetDetector(StoreModelDetector):
         self._check_names("class_thresholds", class_thresholds or {}, index)
         self.classes = tuple(classes) if classes is not None else None
         self.class_thresholds = dict(class_thresholds or {})
+        self.nms_across_classes = bool(nms_across_classes)
         self._thresholds = np.full(len(self.labels), self.score_threshold, np.float64)
         for name, value in self.class_thresholds.items():
             self._thresholds[index[name]] = value
@@ -126,5 +134,8 @@ class CenterNetDetector(StoreModelDetector):
         boxes = np.concatenate([np.minimum(boxes[:, :2], boxes[:, 2:]), np.maximum(boxes[:, :2], boxes[:, 2:])], 1)
         boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width)
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
-        order = nms(boxes, scores, self.nms_iou, self.max_detections, class_ids=class_ids)
+        # Per class by default; across classes, one object seen as "cup 0.10" and "bottle 0.17"
+        # keeps only its best label, so it does not become two objects downstream.
+        per_class = None if self.nms_across_classes else class_ids
+        order = nms(boxes, scores, self.nms_iou, self.max_detections, class_ids=per_class)
         return Detections.from_class_ids(boxes[order], scores[order], class_ids[order], self.labels)

@@ -101,3 +101,10 @@ def test_frames_must_be_rgb_uint8() -> None:
         EgoHandsDetector().detect(np.zeros((10, 10), np.uint8))
     with pytest.raises(ValueError, match="dtype float32"):
         CenterNetDetector().detect(np.zeros((10, 10, 3), np.float32))
+
+
+def test_centernet_nms_across_classes_is_a_parameter() -> None:
+    assert CenterNetDetector().nms_across_classes is False
+    assert CenterNetDetector(nms_across_classes=True).nms_across_classes is True
+    with pytest.raises(UserError, match="nms_across_classes"):
+        CenterNetDetector(nms_across_classes="yes")
