@@ -34,6 +34,8 @@ import numpy as np
 from filterpy.kalman import KalmanFilter
 
 _MIN_SIZE = 1.0
+#: Coasting boxes stay within this factor of their last observed width and height.
+_MAX_SIZE_CHANGE = 2.0
 # One-frame transition and measurement matrices (built once; filterpy only reads them).
 _F = np.eye(8)
 _F[:4, 4:] = np.eye(4)
@@ -112,9 +114,13 @@ class BoxKalmanFilter:
         self._kf.predict(Q=_Q_UNIT * sigma_a**2)
         x = self._kf.x
         for size, rate in ((2, 6), (3, 7)):
-            if x[size, 0] < _MIN_SIZE:
-                x[size, 0] = _MIN_SIZE
-                x[rate, 0] = max(x[rate, 0], 0.0)
+            # While coasting, a size velocity estimated from two noisy boxes would shrink (or blow
+            # up) the box over many frames; keep it within a factor of 2 of the last observed size.
+            observed = float(self._last_z[size, 0])
+            low, high = max(_MIN_SIZE, observed / _MAX_SIZE_CHANGE), max(_MIN_SIZE, observed * _MAX_SIZE_CHANGE)
+            if x[size, 0] < low or x[size, 0] > high:
+                x[size, 0] = min(max(x[size, 0], low), high)
+                x[rate, 0] = 0.0
         self.frames_since_update += 1
 
     def update(self, box: Sequence[float]) -> None:

@@ -17,7 +17,9 @@ def test_readme_example_consumer(tmp_path: Path) -> None:
     script = tmp_path / "consumer.py"
     script.write_text(match.group(1), encoding="utf-8")
     stream = (DATA_DIR / "golden" / "two_hands_two_objects.jsonl").read_text(encoding="utf-8")
-    summary = '{"schema":"orchestrator.events/1","seq":99,"type":"summary","frames":{"processed":40},"status":"completed"}'
+    summary = (
+        '{"schema":"orchestrator.events/1","seq":99,"type":"summary","frames":{"processed":40},"status":"completed"}'
+    )
     result = subprocess.run(
         [sys.executable, str(script)], input=stream + summary + "\n", capture_output=True, text=True, timeout=30
     )
