@@ -120,7 +120,7 @@ ERROR_CASES = {
         detectors:
           hands: {plugin: testing.noop}
         """,
-        ["3: source.url: unknown key 'url'; expected one of: fps, uri"],
+        ["3: source.url: unknown key 'url'; expected one of: fps, resize, uri"],
     ),
     "unknown-key-in-schedule": (
         """
