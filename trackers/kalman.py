@@ -140,6 +140,20 @@ class BoxKalmanFilter:
         self.frames_since_update = 0
         self._last_z = z
 
+    def scale_velocity(self, factor: float) -> None:
+        """Multiply the velocity estimate (centre and size) by ``factor``; 0 stops the box.
+
+        The tracker damps the velocity of a lost track with it: after a miss the last velocity
+        is less and less likely to still hold. The covariance is left as it is.
+
+        Example:
+            >>> kf = BoxKalmanFilter((0, 0, 10, 20))
+            >>> kf.predict(); kf.update((4, 0, 14, 20))
+            >>> kf.scale_velocity(0.5); kf.velocity
+            (2.0, 0.0, 0.0, 0.0)
+        """
+        self._kf.x[4:] *= float(factor)
+
     # ------------------------------------------------------------------ views
     @property
     def box(self) -> tuple[float, float, float, float]:

@@ -10,7 +10,10 @@
   *confirmed* after ``min_hits`` matched detections (the first included) and is removed the first
   time a detector run does not match it. A confirmed track that a detector run does not match
   becomes *lost*; a later match makes it confirmed again; it is removed once more than
-  ``max_age_frames`` frames have passed since its last match;
+  ``max_age_frames`` frames have passed since its last match. A lost track coasts at its last
+  velocity, damped by ``lost_velocity_decay`` on each lost frame (1, the default, keeps it: exact
+  for linear motion through a miss; below 1 the box slows down, for objects such as hands that
+  rarely keep their velocity while unseen);
 * reported on each frame: confirmed tracks (observed or predicted box) and, when ``report_lost``
   is true (the default), lost tracks not yet removed, with ``state="lost"`` and their predicted
   box, so a consumer can tell them apart; tentative tracks are never reported;
@@ -177,6 +180,14 @@ _SORT_SCHEMA: dict[str, Any] = {
             "default": 0.02,
             "description": "std of the per-frame velocity change, as a fraction of the box size per frame",
         },
+        "lost_velocity_decay": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 1.0,
+            "description": "a lost track's velocity is multiplied by this on each frame before its prediction: "
+            "1 coasts at constant velocity, 0.5 drifts at most about one more frame's motion, 0 stops",
+        },
     },
 }
 
@@ -219,6 +230,7 @@ class SortTracker(Tracker):
         report_lost: bool = True,
         measurement_noise: float = 0.05,
         acceleration_noise: float = 0.02,
+        lost_velocity_decay: float = 1.0,
     ) -> None:
         params = dict(
             min_hits=min_hits,
@@ -231,6 +243,7 @@ class SortTracker(Tracker):
             report_lost=report_lost,
             measurement_noise=measurement_noise,
             acceleration_noise=acceleration_noise,
+            lost_velocity_decay=lost_velocity_decay,
         )
         check_params("sort", self.params_schema, params)
         if low_score > high_score:
@@ -245,6 +258,7 @@ class SortTracker(Tracker):
         self.report_lost = report_lost
         self.measurement_noise = float(measurement_noise)
         self.acceleration_noise = float(acceleration_noise)
+        self.lost_velocity_decay = float(lost_velocity_decay)
         self.reset()
 
     def reset(self) -> None:
@@ -327,6 +341,8 @@ class SortTracker(Tracker):
     def _step(self, frame: int, dets: Detections | None) -> None:
         """One frame: predict every track, then (if the detector ran) associate and update."""
         for track in self._tracks:
+            if track.state == LOST and self.lost_velocity_decay != 1.0:
+                track.kf.scale_velocity(self.lost_velocity_decay)
             track.kf.predict()
             track.age_frames += 1
             track.frames_since_observed += 1

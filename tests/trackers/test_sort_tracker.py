@@ -97,6 +97,71 @@ def test_missed_noisy_hand_prediction_error_is_bounded(missed: int, bound_px: fl
         assert worst < bound_px, f"seed {seed}: {worst:.2f} px"
 
 
+@pytest.mark.parametrize("decay", [0.0, 0.5, 0.8])
+def test_lost_velocity_decay_slows_a_lost_box_down(decay: float) -> None:
+    # Noise-free linear motion (growing box), detector on every frame, the hand missed on frames 10..19.
+    # On the first missed frame the prediction is still exact; from then on each lost frame
+    # multiplies the velocity (centre and size) by `decay`, so the box moves v * (d + d^2 + ... + d^j).
+    velocity = np.array([6.0, -3.0, 1.0, 0.5])  # vcx, vcy, vw, vh
+
+    def truth(f: int):
+        return linear_box(f, 300, 400, 120, 160, *velocity)
+
+    def centre_size(box):
+        x1, y1, x2, y2 = box
+        return np.array([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1])
+
+    tracker = SortTracker(max_age_frames=30, lost_velocity_decay=decay)
+    gap = range(10, 20)
+    for f in range(23):
+        tracks = tracker.update(f, [(f, dets() if f in gap else dets(truth(f)))])
+        if f == 0:
+            continue
+        (track,) = tracks
+        assert track.track_id == 1  # the same hand before, during and after the miss
+        if f in gap:
+            j = f - 10
+            expected = centre_size(truth(10)) + velocity * sum(decay**i for i in range(1, j + 1))
+            assert np.abs(centre_size(track.box) - expected).max() < EXACT_PX
+            assert track.state == "lost"
+            # Never further than one more frame's motion (d = 0.5) from where the miss began.
+            if decay <= 0.5:
+                assert np.abs(centre_size(track.box) - centre_size(truth(10))).max() <= np.abs(velocity).max() + 1e-9
+        elif f > 20:
+            assert track.state == "confirmed" and max_abs_error(track.box, truth(f)) < 1.0
+
+
+def test_lost_velocity_decay_leaves_frames_without_detector_linear() -> None:
+    # Only lost tracks are damped: a confirmed track between detector runs keeps constant velocity.
+    def truth(f: int):
+        return linear_box(f, 300, 400, 120, 160, 6, -3)
+
+    tracker = SortTracker(lost_velocity_decay=0.0)
+    for f in range(13):
+        tracks = tracker.update(f, [(f, dets(truth(f)))] if f % 4 == 0 else [])
+        if f >= 4:
+            (track,) = tracks
+            assert track.state == "confirmed" and max_abs_error(track.box, truth(f)) < EXACT_PX
+
+
+def test_lost_velocity_decay_late_result_equals_on_time() -> None:
+    # The damping is part of the replayed state: a late result gives what it gives on time.
+    def truth(f: int):
+        return linear_box(f, 300, 400, 120, 160, 6, -3)
+
+    schedule = {f: dets() if 8 <= f < 12 else dets(truth(f)) for f in range(16)}
+    on_time = SortTracker(lost_velocity_decay=0.5)
+    expected = {f: on_time.update(f, [(f, d)]) for f, d in schedule.items()}
+    late = SortTracker(lost_velocity_decay=0.5)
+    for f in range(16):
+        observations = [] if f == 9 else [(f, schedule[f])]
+        if f == 10:
+            observations.insert(0, (9, schedule[9]))  # frame 9's result arrives one frame late
+        got = late.update(f, observations)
+        if f != 9:
+            assert got == expected[f]
+
+
 def test_lost_longer_than_max_age_gets_a_new_id() -> None:
     tracker = SortTracker(max_age_frames=5)
     box = (100, 100, 200, 200)
@@ -375,6 +440,8 @@ def test_report_lost_false_hides_lost_tracks() -> None:
         ({"max_latency_frames": -1}, "parameter 'max_latency_frames' must be an integer >= 0"),
         ({"measurement_noise": 0}, "parameter 'measurement_noise' must be a number > 0"),
         ({"acceleration_noise": "0.1"}, "parameter 'acceleration_noise' must be a number, got '0.1'"),
+        ({"lost_velocity_decay": 1.5}, "parameter 'lost_velocity_decay' must be a number >= 0 and <= 1, got 1.5"),
+        ({"lost_velocity_decay": -0.1}, "parameter 'lost_velocity_decay' must be a number >= 0 and <= 1"),
     ],
 )
 def test_invalid_params_raise_value_error(params: dict, message: str) -> None:
