@@ -5,6 +5,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/bootstrap.sh
+# The --display test needs a virtual X display; without Xvfb it is skipped with a reason.
+if ! command -v Xvfb >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  timeout 300 apt-get install -y -qq xvfb >/dev/null 2>&1 || echo "scripts/test.sh: could not install xvfb; display test will be skipped" >&2
+fi
 .venv/bin/python -m ruff check .
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
