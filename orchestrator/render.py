@@ -52,7 +52,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
@@ -404,8 +404,13 @@ def render(view: FrameView, style: Style | None = None) -> np.ndarray:
     for track in view.hands:
         color = track_color(track.track_id, "hand", style)
         _draw_box(img, track.box, color, _track_text(track, "hand", False), track.box_source == "predicted", m, size)
+    # Several relations on one hand-object pair share one line and one label ("holding, near"):
+    # drawn one by one, their labels would cover each other.
+    pairs: dict[tuple[int, int], list[ActiveRelation]] = {}
     for relation in view.relations:
-        _draw_relation(img, relation, style, m)
+        pairs.setdefault((relation.hand_id, relation.object_id), []).append(relation)
+    for group in pairs.values():
+        _draw_relation(img, replace(group[0], name=", ".join(r.name for r in group)), style, m)
     if style.show_hud:
         _draw_hud(img, view, style, m)
     return img

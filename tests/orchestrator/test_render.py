@@ -414,3 +414,16 @@ def test_display_shows_frames_in_a_real_window() -> None:
                 xvfb.kill()
     assert result.returncode == 0, result.stderr[-2000:]
     assert "shown [True, True, True] 3" in result.stdout
+
+
+def test_relations_on_one_pair_share_one_label() -> None:
+    # Two relations on the same hand-object pair draw exactly what one relation named "a, b" draws.
+    frame = np.zeros((240, 320, 3), np.uint8)
+    hand, obj = (20.0, 20.0, 100.0, 120.0), (200.0, 100.0, 260.0, 180.0)
+    two = FrameView(
+        0, 0.0, frame, relations=(ActiveRelation("a", 1, 2, hand, obj), ActiveRelation("b", 1, 2, hand, obj))
+    )
+    joined = FrameView(0, 0.0, frame, relations=(ActiveRelation("a, b", 1, 2, hand, obj),))
+    only_a = FrameView(0, 0.0, frame, relations=(ActiveRelation("a", 1, 2, hand, obj),))
+    assert np.array_equal(render(two), render(joined))
+    assert not np.array_equal(render(two), render(only_a))
