@@ -59,7 +59,13 @@ class _CaptureSource(Source):
 
     def __init__(self, uri: str | int, fps: float | None) -> None:
         super().__init__(uri, fps)
-        self._capture = cv2.VideoCapture(uri)
+        # OpenCV logs its own "[ERROR] ... cannot open" lines; ours below says it in one line.
+        previous = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        try:
+            self._capture = cv2.VideoCapture(uri)
+        finally:
+            cv2.utils.logging.setLogLevel(previous)
         if not self._capture.isOpened():
             self._capture.release()
             raise UserError(self._open_error())
