@@ -128,6 +128,11 @@ class PipelineConfig:
     outputs: OutputSpec = OutputSpec()
     runtime: RuntimeSpec = RuntimeSpec()
 
+    @property
+    def tracked_detectors(self) -> frozenset[str]:
+        """Detectors whose boxes a tracker follows (the hands' and the relation objects')."""
+        return frozenset(spec.detector for spec in (self.tracker, self.object_tracker) if spec is not None)
+
     def detector(self, name: str) -> DetectorSpec:
         for spec in self.detectors:
             if spec.name == name:

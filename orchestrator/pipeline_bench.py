@@ -46,7 +46,7 @@ def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | N
     source = open_source(source_uri, config.source.fps)
     detectors = instantiate(config)
     stages: dict[str, list[float]] = defaultdict(list)
-    tracked = frozenset(s.detector for s in (config.tracker, config.object_tracker) if s is not None)
+    tracked = config.tracked_detectors
     try:
         for _, detector in detectors:
             detector.load()
@@ -98,7 +98,7 @@ def _threaded(config: Any, source_uri: str, display: bool, max_frames: int | Non
 
     runtime = Runtime(config, source=source_uri, mode="deterministic", max_frames=max_frames, records=())
     worker = RenderWorker([], drop_when_full=False) if display else None
-    tracked = frozenset(s.detector for s in (config.tracker, config.object_tracker) if s is not None)
+    tracked = config.tracked_detectors
     if worker is not None:
         runtime.on_frame = lambda frame, scene: worker.submit(view_of(frame, scene, None, tracked))
     summary: dict[str, Any] = {}

@@ -58,11 +58,7 @@ class Viewer:
         self._bar: Any = None
         self._started = 0.0
         self._frames = 0
-        config = runtime.config
-        tracked = {config.tracker.detector} if config.tracker is not None else set()
-        if config.object_tracker is not None:
-            tracked.add(config.object_tracker.detector)
-        self._tracked = frozenset(tracked)
+        self._tracked = runtime.config.tracked_detectors
         if display and not display_available():
             raise UserError("--display: no display available (is DISPLAY set, and OpenCV built with GTK or Qt?)")
 
