@@ -24,11 +24,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from detectors.base import Detections
 from detectors.coco import COCO_LABELS
+from detectors.detections import Detections
+from detectors.errors import ParamsError
 from detectors.modelbase import StoreModelDetector, params_schema
-from orchestrator.errors import UserError
-from orchestrator.registry import DETECTORS
 
 _CLASS_PARAMS = {
     "classes": {
@@ -50,7 +49,6 @@ _CLASS_PARAMS = {
 }
 
 
-@DETECTORS.register("objects.coco.centernet")
 class CenterNetDetector(StoreModelDetector):
     """COCO objects; boxes in original-frame pixels.
 
@@ -106,7 +104,7 @@ class CenterNetDetector(StoreModelDetector):
     def _check_names(self, param: str, names: Sequence[str] | Mapping[str, float], index: Mapping[str, int]) -> None:
         for name in names:
             if name not in index:
-                raise UserError(
+                raise ParamsError(
                     f"{self.model_name}: parameter {param}: unknown class {name!r}; valid: {', '.join(self.labels)}"
                 )
 
@@ -116,7 +114,8 @@ class CenterNetDetector(StoreModelDetector):
 
     def detect(self, image: np.ndarray) -> Detections:
         """COCO objects on one RGB ``uint8`` frame."""
-        from detectors.ops import nms, resize_bilinear
+        from detectors.geometry import nms
+        from detectors.image import resize_bilinear
 
         width, height = self.check_frame(image)
         (raw,) = self.infer([resize_bilinear(image, self.input_size)[None]])

@@ -19,12 +19,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from detectors.base import Detections
+from detectors.detections import Detections
 from detectors.modelbase import StoreModelDetector, params_schema
-from orchestrator.registry import DETECTORS
 
 
-@DETECTORS.register("hands.egohands")
 class EgoHandsDetector(StoreModelDetector):
     """Hands (one class) in egocentric or table-top footage; boxes in original-frame pixels.
 
@@ -57,7 +55,8 @@ class EgoHandsDetector(StoreModelDetector):
 
     def detect(self, image: np.ndarray) -> Detections:
         """Hands on one RGB ``uint8`` frame."""
-        from detectors.ops import nms, resize_bilinear
+        from detectors.geometry import nms
+        from detectors.image import resize_bilinear
 
         width, height = self.check_frame(image)
         scores, boxes = self.infer([resize_bilinear(image, self.input_size)[None]])

@@ -20,11 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from orchestrator.errors import UserError
-
-
-class ConversionError(UserError):
-    """The TensorFlow → LiteRT converter refused a graph."""
+from detectors.errors import ConversionError, ModelError
 
 
 def convert(
@@ -102,7 +98,7 @@ class LiteRTModel:
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             where = source.get("model_path", "model bytes")
-            raise UserError(f"{where}: not a loadable LiteRT model ({str(exc).splitlines()[0]})") from None
+            raise ModelError(f"{where}: not a loadable LiteRT model ({str(exc).splitlines()[0]})") from None
         self._inputs = self._interpreter.get_input_details()
         self._outputs = self._order(self._interpreter.get_output_details(), output_names)
 
@@ -115,7 +111,7 @@ class LiteRTModel:
         if all(n in by_name for n in wanted):
             return [by_name[n] for n in wanted]
         if len(details) != len(wanted):
-            raise UserError(f"LiteRT model has {len(details)} outputs, expected {len(wanted)}: {list(names)}")
+            raise ModelError(f"LiteRT model has {len(details)} outputs, expected {len(wanted)}: {list(names)}")
         return details
 
     @property

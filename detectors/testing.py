@@ -28,12 +28,9 @@ from typing import Any, ClassVar
 import numpy as np
 import yaml
 
-from detectors.base import Detections, Detector
-from orchestrator.registry import DETECTORS
-
-
-class FixtureError(ValueError):
-    """The fixture file of the scripted detector is malformed."""
+from detectors.detections import Detections
+from detectors.detector import Detector
+from detectors.errors import FixtureError
 
 
 def load_fixture(path: str | Path) -> tuple[tuple[str, ...], dict[int, Detections], Detections]:
@@ -75,7 +72,6 @@ def load_fixture(path: str | Path) -> tuple[tuple[str, ...], dict[int, Detection
     return labels, frames, default
 
 
-@DETECTORS.register("testing.scripted")
 class ScriptedDetector(Detector):
     """Replays boxes from a fixture file by frame index; see the module docstring.
 
@@ -129,7 +125,6 @@ class ScriptedDetector(Detector):
         return self._frames.get(frame_index, self._default).clip(width, height)
 
 
-@DETECTORS.register("testing.noop")
 class NoopDetector(Detector):
     """Returns no detections, immediately: measures the runtime's own overhead.
 

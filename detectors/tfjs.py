@@ -31,7 +31,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
-from orchestrator.errors import UserError
+from detectors.errors import TfjsError
 
 GraphDef = tf.compat.v1.GraphDef
 
@@ -72,9 +72,6 @@ _BASE_ATTRS = {
     "MatMul": ("T", "transpose_a", "transpose_b"),
 }
 
-
-class TfjsError(UserError):
-    """A tfjs model file is missing, malformed, or uses something this loader does not support."""
 
 
 # --------------------------------------------------------------------------- loading

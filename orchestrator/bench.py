@@ -116,7 +116,8 @@ def bench(
         >>> bench("objects.coco.centernet", runs=20).median_ms  # doctest: +SKIP
         31.0
     """
-    from orchestrator.registry import DETECTORS, RegistryError
+    from orchestrator.errors import RegistryError
+    from orchestrator.registry import DETECTORS
 
     if runs < 1 or warmup < 0:
         raise UserError(f"--runs must be >= 1 and --warmup >= 0, got {runs} and {warmup}")

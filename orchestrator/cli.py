@@ -18,8 +18,15 @@ from typing import Any
 
 import yaml
 
-from orchestrator.errors import UserError
-from orchestrator.registry import RegistryError
+from orchestrator.errors import (
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    ConfigError,
+    PipelineError,
+    UserError,
+    exit_code,
+)
 
 #: Modules contributing more commands; each has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -30,9 +37,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "orchestrator.runtime_bench",
     "orchestrator.pipeline_bench",
 )
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 
 # FFmpeg (inside OpenCV) logs its own errors straight to stderr ("moov atom not found") before we
 # report the same problem in one line; keep only its fatal messages unless the user asks for more.
@@ -56,7 +60,8 @@ def _max_frames(text: str) -> int:
 # ---------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestrator.config import load_pipeline
-    from orchestrator.events import JsonlSink, SinkClosed
+    from orchestrator.errors import SinkClosed
+    from orchestrator.events import JsonlSink
     from orchestrator.runtime import Runtime
 
     config = load_pipeline(args.pipeline)
@@ -88,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _silence_stdout()
         _eprint(f"stopped: {exc}")
         return EXIT_OK
-    except UserError as exc:
+    except (PipelineError, UserError) as exc:
         if summary is not None and not args.quiet:
             _eprint(_summary_line(summary, target))
         raise exc
@@ -275,19 +280,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except UserError as exc:
-        from orchestrator.config import ConfigError
-
-        # Config errors are already `file:line: field: message` lines, as editors expect them.
-        _eprint(str(exc) if isinstance(exc, ConfigError) else f"error: {exc}")
-        return exc.exit_code
-    except RegistryError as exc:
-        # A third-party plugin that fails to import or reuses a taken name: one line, not a traceback.
-        _eprint(f"error: {exc}")
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        _eprint("interrupted")
-        return EXIT_SIGINT
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except Exception as exc:
+        code = exit_code(exc)
+        if code is None:
+            raise  # not a user's mistake nor a failed run: a bug, whose traceback is the report
+        # Config errors are already `file:line: field: message` lines, as editors expect them.
+        _eprint(str(exc) if isinstance(exc, ConfigError) else f"error: {exc}")
+        return code
+    except KeyboardInterrupt:
+        _eprint("interrupted")
+        return EXIT_SIGINT

@@ -28,37 +28,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
-from orchestrator.errors import UserError
-from orchestrator.registry import DETECTORS, TRACKERS, RegistryError
+from detectors.errors import DetectorError
+from detectors.params import describe_type, dotted, schema_problems
+from orchestrator.errors import ConfigError, ConfigIssue, RegistryError, UserError
+from orchestrator.registry import DETECTORS, TRACKERS
 from orchestrator.relations import RELATIONS_SCHEMA, RelationsSpec, parse_relations
+from trackers.errors import TrackerError
 
 PER_FRAME_RECORDS = ("detections", "tracks")
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _URL_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-
-
-@dataclass(frozen=True)
-class ConfigIssue:
-    """One problem in a pipeline file."""
-
-    file: str
-    line: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path or '(top)'}: {self.message}"
-
-
-class ConfigError(UserError):
-    """A pipeline file has one or more problems; ``str()`` lists them one per line."""
-
-    def __init__(self, issues: list[ConfigIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
 
 
 @dataclass(frozen=True)
@@ -215,83 +196,14 @@ class _LineMap:
         return self.value_lines.get(path, 1)
 
 
-def _dotted(path: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for part in path:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        else:
-            parts.append(("." if parts else "") + str(part))
-    return "".join(parts)
-
-
-def _describe_type(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
-
-
 def _schema_issues(
     instance: Any, schema: Mapping[str, Any], prefix: tuple[Any, ...], lines: _LineMap, file: str
 ) -> list[ConfigIssue]:
-    """Validate ``instance`` and turn each jsonschema error into a one-line issue."""
-    issues: list[ConfigIssue] = []
-    validator = jsonschema.Draft202012Validator(schema)
-    for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = (*prefix, *error.absolute_path)
-        kind = error.validator
-        if kind == "additionalProperties" and isinstance(error.instance, Mapping):
-            known = sorted(error.schema.get("properties", {}))
-            for key in error.instance:
-                if key not in known:
-                    issues.append(
-                        ConfigIssue(
-                            file,
-                            lines.line((*path, key), key=True),
-                            _dotted((*path, key)),
-                            f"unknown key {key!r}; expected one of: {', '.join(known) or '(none)'}",
-                        )
-                    )
-            continue
-        if kind == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else error.message
-            message = f"missing required key {missing!r}"
-        elif kind == "type":
-            wanted = (
-                error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
-            )
-            got = _describe_type(error.instance) + ("" if error.instance is None else f" {error.instance!r}")
-            message = f"expected {wanted}, got {got}"
-        elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kind]
-            message = f"value {error.instance!r} is out of range: must be {op} {error.validator_value}"
-        elif kind == "enum":
-            message = f"expected one of {', '.join(map(str, error.validator_value))}; got {error.instance!r}"
-        elif kind == "const":
-            message = f"expected {error.validator_value!r}, got {error.instance!r}"
-        elif kind in ("minProperties", "maxProperties") and path[-1:] == ("schedule",):
-            message = "give exactly one of every_n_frames or max_fps"
-        elif kind == "maxProperties" and isinstance(error.instance, Mapping):
-            keys = ", ".join(map(str, error.instance))
-            message = f"expected at most {error.validator_value} key(s), got {len(error.instance)}: {keys}"
-        elif kind == "minProperties":
-            message = f"must not be empty (at least {error.validator_value} entry)"
-        elif "propertyNames" in error.relative_schema_path:
-            # jsonschema reports a bad key as a `pattern` error on the mapping; point at the key itself.
-            message = f"name {error.instance!r} must match {error.validator_value}"
-            issues.append(ConfigIssue(file, lines.line((*path, error.instance), key=True), _dotted(path), message))
-            continue
-        else:
-            message = error.message
-        # The key's line: for a block mapping or list the value starts on the next line.
-        issues.append(ConfigIssue(file, lines.line(path, key=True), _dotted(path), message))
-    return issues
+    """Validate ``instance`` and turn each problem into a one-line issue at its YAML line."""
+    return [
+        ConfigIssue(file, lines.line((*prefix, *p.line_path), key=True), dotted((*prefix, *p.path)), p.message)
+        for p in schema_problems(instance, schema)
+    ]
 
 
 # ---------------------------------------------------------------------------- resolution helpers
@@ -332,7 +244,7 @@ class _Loader:
         self.issues: list[ConfigIssue] = []
 
     def error(self, path: tuple[Any, ...], message: str, key: bool = False) -> None:
-        self.issues.append(ConfigIssue(self.file, self.lines.line(path, key=key), _dotted(path), message))
+        self.issues.append(ConfigIssue(self.file, self.lines.line(path, key=key), dotted(path), message))
 
     def expand(self, path: tuple[Any, ...], value: str) -> str | None:
         try:
@@ -420,7 +332,7 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
     lines = _LineMap(root)
     if not isinstance(data, dict):
         raise ConfigError(
-            [ConfigIssue(file, lines.line(()), "", f"expected a mapping at the top level, got {_describe_type(data)}")]
+            [ConfigIssue(file, lines.line(()), "", f"expected a mapping at the top level, got {describe_type(data)}")]
         )
 
     loader = _Loader(path, lines)
@@ -570,7 +482,7 @@ def instantiate(config: PipelineConfig) -> list[tuple[DetectorSpec, Any]]:
     for spec in config.detectors:
         try:
             built.append((spec, spec.plugin_class(**spec.params)))
-        except (TypeError, ValueError, UserError, OSError) as exc:
+        except (TypeError, ValueError, UserError, DetectorError, TrackerError, OSError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             issues.append(ConfigIssue(str(config.path), spec.line, f"detectors.{spec.name}.params", message))
     if issues:

@@ -26,9 +26,9 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from detectors.base import Detections
-from orchestrator.errors import UserError
-from trackers.base import Track
+from detectors.detections import Detections
+from orchestrator.errors import SinkClosed, UserError
+from trackers.track import Track
 
 SCHEMA_ID = "orchestrator.events/1"
 
@@ -283,10 +283,6 @@ def events_schema() -> dict[str, Any]:
     """The JSON Schema of every record type (``orchestrator/schemas/events.schema.json``)."""
     text = resources.files("orchestrator").joinpath("schemas/events.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
-
-
-class SinkClosed(Exception):
-    """The reader of the output went away (a broken pipe)."""
 
 
 class JsonlSink:

@@ -1,21 +1,23 @@
-"""Named registries of plugins: built-ins by decorator, third parties by entry point or path.
+"""Named registries of plugins: the built-in table, entry points, dotted paths.
 
 One `Registry` per plugin kind (detectors, trackers). A name is looked up in this order:
 
-1. built-ins, registered with ``@REGISTRY.register("name")`` when their module is imported;
+1. built-ins, listed here by the application (name → ``module:Class``) and imported on first
+   lookup; the plugin modules themselves know nothing of this registry;
 2. installed distributions' entry points in the registry's group (``orchestrator.detectors``);
 3. a dotted path ``package.module:ClassName``, imported on demand.
 
+An application embedding the orchestrator may also `Registry.register` its own classes.
 A name registered twice is an error, wherever the two come from; a failed lookup lists the
 valid names.
 
 Example:
     >>> from orchestrator.registry import Registry
-    >>> COLOURS = Registry("colour", entry_point_group=None)
+    >>> COLOURS = Registry("colour", entry_point_group=None, builtins={"ordered": "collections:OrderedDict"})
     >>> @COLOURS.register("red")
     ... class Red: ...
-    >>> COLOURS.get("red").obj is Red
-    True
+    >>> COLOURS.get("red").obj is Red, COLOURS.get("ordered").origin
+    (True, 'built-in')
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from orchestrator.errors import RegistryError
 
 T = TypeVar("T")
 
@@ -33,9 +37,6 @@ BUILTIN = "built-in"
 ENTRY_POINT = "entry point"
 DOTTED_PATH = "dotted path"
 
-
-class RegistryError(LookupError):
-    """A duplicate registration, an unknown name, or a plugin that failed to import."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,12 @@ class Registry(Generic[T]):
         self,
         kind: str,
         entry_point_group: str | None,
-        builtin_modules: Iterable[str] = (),
+        builtins: Mapping[str, str] | None = None,
         check: Callable[[Any], str | None] | None = None,
     ) -> None:
         self.kind = kind
         self.entry_point_group = entry_point_group
-        self._builtin_modules = tuple(builtin_modules)
+        self._builtins = dict(builtins or {})
         self._check = check
         self._entries: dict[str, Registered[T]] = {}
         self._lock = threading.RLock()
@@ -101,8 +102,10 @@ class Registry(Generic[T]):
         if self._builtins_loaded:
             return
         self._builtins_loaded = True
-        for module in self._builtin_modules:
-            importlib.import_module(module)
+        for name, path in self._builtins.items():
+            module_name, _, attr = path.partition(":")
+            obj = getattr(importlib.import_module(module_name), attr)
+            self.add(name, obj, BUILTIN, module_name)
 
     def _load_entry_points(self) -> None:
         if self._entry_points_loaded or self.entry_point_group is None:
@@ -181,33 +184,41 @@ class Registry(Generic[T]):
 
 
 def _check_detector(obj: Any) -> str | None:
-    from detectors.base import Detector
+    from detectors.detector import Detector
 
     if not (isinstance(obj, type) and issubclass(obj, Detector)):
-        return f"{obj!r} is not a subclass of detectors.base.Detector"
+        return f"{obj!r} is not a subclass of detectors.detector.Detector"
     return None
 
 
 def _check_tracker(obj: Any) -> str | None:
-    from trackers.base import Tracker
+    from trackers.tracker import Tracker
 
     if not (isinstance(obj, type) and issubclass(obj, Tracker)):
-        return f"{obj!r} is not a subclass of trackers.base.Tracker"
+        return f"{obj!r} is not a subclass of trackers.tracker.Tracker"
     return None
 
 
-#: Detector plugins. Built-ins live in ``detectors/``; third parties use the entry point group.
+#: The built-in detector plugins: name → ``module:Class``.
+BUILTIN_DETECTORS: dict[str, str] = {
+    "hands.egohands": "detectors.egohands:EgoHandsDetector",
+    "objects.coco.centernet": "detectors.centernet:CenterNetDetector",
+    "testing.noop": "detectors.testing:NoopDetector",
+    "testing.scripted": "detectors.testing:ScriptedDetector",
+}
+
+#: The built-in tracker plugins: name → ``module:Class``.
+BUILTIN_TRACKERS: dict[str, str] = {
+    "none": "trackers.none:NoTracker",
+    "sort": "trackers.sort:SortTracker",
+}
+
+#: Detector plugins: the built-ins, then the ``orchestrator.detectors`` entry point group.
 DETECTORS: Registry[Any] = Registry(
-    "detector",
-    entry_point_group="orchestrator.detectors",
-    builtin_modules=("detectors.testing", "detectors.egohands", "detectors.centernet"),
-    check=_check_detector,
+    "detector", entry_point_group="orchestrator.detectors", builtins=BUILTIN_DETECTORS, check=_check_detector
 )
 
-#: Tracker plugins (``trackers/``); third parties use the ``orchestrator.trackers`` group.
+#: Tracker plugins: the built-ins, then the ``orchestrator.trackers`` entry point group.
 TRACKERS: Registry[Any] = Registry(
-    "tracker",
-    entry_point_group="orchestrator.trackers",
-    builtin_modules=("trackers.sort",),
-    check=_check_tracker,
+    "tracker", entry_point_group="orchestrator.trackers", builtins=BUILTIN_TRACKERS, check=_check_tracker
 )

@@ -16,32 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from detectors.base import Detections
-
-
-def iou_matrix(
-    boxes_a: np.ndarray | Sequence[Sequence[float]], boxes_b: np.ndarray | Sequence[Sequence[float]]
-) -> np.ndarray:
-    """Intersection over union of every box in ``boxes_a`` with every box in ``boxes_b``.
-
-    Boxes are ``x1, y1, x2, y2``. Returns a float64 ``(len(a), len(b))`` array; a pair whose
-    union is empty (two zero-area boxes) has IoU 0.
-
-    Example:
-        >>> iou_matrix([[0, 0, 10, 10]], [[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]]).round(3).tolist()
-        [[1.0, 0.333, 0.0]]
-    """
-    a = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(boxes_b, dtype=np.float64).reshape(-1, 4)
-    if a.shape[0] == 0 or b.shape[0] == 0:
-        return np.zeros((a.shape[0], b.shape[0]))
-    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(iw, 0.0, None) * np.clip(ih, 0.0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+from detectors.detections import Detections
+from detectors.geometry import iou_matrix, same_label_mask
 
 
 def match_by_iou(iou: np.ndarray, min_iou: float) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -119,8 +95,7 @@ def associate(
     low = np.flatnonzero((scores >= low_score) & (scores < high_score))
     iou = iou_matrix(boxes, detections.boxes)
     if track_labels is not None and n_tracks and len(detections):
-        same = np.asarray(track_labels, dtype=object)[:, None] == np.asarray(detections.labels, dtype=object)[None, :]
-        iou = np.where(same, iou, 0.0)
+        iou = np.where(same_label_mask(track_labels, detections.labels), iou, 0.0)
 
     first, left_tracks, left_high = match_by_iou(iou[:, high], min_iou)
     matches = [(t, int(high[d])) for t, d in first]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from detectors.base import Detections
+from detectors.detections import Detections
 
 FRAME_SIZE = (1920, 1080)
 

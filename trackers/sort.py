@@ -1,6 +1,6 @@
-"""SORT-style hand tracker (Kalman + IoU, two-pass association) and the `NoTracker` baseline.
+"""SORT-style hand tracker: Kalman + IoU, two-pass association (built-in name ``"sort"``).
 
-`SortTracker` (registered as ``"sort"``):
+`SortTracker`:
 
 * every track carries a `BoxKalmanFilter` (constant velocity over centre and size), predicted once
   per frame, so frames where the detector did not run still get a box (``box_source="predicted"``);
@@ -34,59 +34,36 @@ tracks claiming one old id, several tracks started between the late frame and no
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import numpy as np
-
-from detectors.base import Detections
-from orchestrator.registry import TRACKERS
-from trackers.association import associate, iou_matrix, match_by_iou
-from trackers.base import Observation, Track, Tracker, check_observations, check_params, concat_detections
+from detectors.detections import Detections
+from detectors.params import check_params
+from trackers.association import associate
+from trackers.errors import TrackerUsageError
 from trackers.kalman import BoxKalmanFilter, KalmanSnapshot
+from trackers.track import BoxSource, Track, TrackState
+from trackers.tracker import Observation, Tracker, check_observations
 
-TENTATIVE, CONFIRMED, LOST = "tentative", "confirmed", "lost"
+TENTATIVE, CONFIRMED, LOST = TrackState.TENTATIVE, TrackState.CONFIRMED, TrackState.LOST
 
 
+@dataclass(slots=True)
 class _LiveTrack:
-    """Mutable per-track state inside `SortTracker` (never handed out; `Track` is the public view)."""
+    """Per-track state inside `SortTracker` (never handed out; `Track` is the public view).
 
-    __slots__ = ("age_frames", "class_id", "frames_since_observed", "hits", "kf", "label", "score", "state", "track_id")
-
-    def __init__(
-        self,
-        track_id: int,
-        kf: BoxKalmanFilter,
-        score: float,
-        label: str,
-        class_id: int,
-        state: str,
-        hits: int,
-        age_frames: int,
-        frames_since_observed: int,
-    ) -> None:
-        self.track_id = track_id
-        self.kf = kf
-        self.score = score
-        self.label = label
-        self.class_id = class_id
-        self.state = state
-        self.hits = hits
-        self.age_frames = age_frames
-        self.frames_since_observed = frames_since_observed
-
-
-@dataclass(frozen=True)
-class _TrackMemo:
-    """Immutable copy of a `_LiveTrack`, cheap enough to take on every frame."""
+    Mutable while live, with a `BoxKalmanFilter` as ``kf``; a history snapshot is the same
+    record with the filter's immutable `KalmanSnapshot` instead, and is never mutated.
+    """
 
     track_id: int
-    kf: KalmanSnapshot
+    kf: BoxKalmanFilter | KalmanSnapshot
     score: float
     label: str
     class_id: int
-    state: str
+    state: TrackState
     hits: int
     age_frames: int
     frames_since_observed: int
@@ -106,7 +83,7 @@ class _ReplayIds:
 class _FrameRecord:
     """History entry for one frame: the state before it, and every detector result for it."""
 
-    before: tuple[_TrackMemo, ...]
+    before: tuple[_LiveTrack, ...]
     detections: Detections | None  # None: the detector did not run on this frame
 
 
@@ -192,7 +169,6 @@ _SORT_SCHEMA: dict[str, Any] = {
 }
 
 
-@TRACKERS.register("sort")
 class SortTracker(Tracker):
     """Kalman + IoU multi-object tracker for hands (and, class-aware, objects).
 
@@ -201,17 +177,17 @@ class SortTracker(Tracker):
     ``late_dropped`` (late results older than ``max_latency_frames``, or than the run).
 
     Example:
-        >>> from detectors.base import Detections
+        >>> from detectors import Detections
         >>> tracker = SortTracker(min_hits=2)
         >>> def hand(x):
         ...     return Detections.from_lists([[x, 100, x + 80, 180]], [0.9], [0], ["hand"])
         >>> tracker.update(0, [(0, hand(100))])          # tentative: nothing reported yet
         ()
         >>> t, = tracker.update(1, [(1, hand(104))])
-        >>> t.track_id, t.state, t.box_source, t.box
+        >>> t.track_id, str(t.state), str(t.box_source), t.box
         (1, 'confirmed', 'observed', (104.0, 100.0, 184.0, 180.0))
         >>> t, = tracker.update(2)                       # detector did not run: predicted box
-        >>> t.box_source, t.frames_since_observed, t.box
+        >>> str(t.box_source), t.frames_since_observed, t.box
         ('predicted', 1, (108.0, 100.0, 188.0, 180.0))
     """
 
@@ -245,9 +221,9 @@ class SortTracker(Tracker):
             acceleration_noise=acceleration_noise,
             lost_velocity_decay=lost_velocity_decay,
         )
-        check_params("sort", self.params_schema, params)
+        check_params("sort tracker", self.params_schema, params)
         if low_score > high_score:
-            raise ValueError(f"sort tracker: low_score ({low_score}) must not exceed high_score ({high_score})")
+            raise TrackerUsageError(f"sort tracker: low_score ({low_score}) must not exceed high_score ({high_score})")
         self.min_hits = min_hits
         self.max_age_frames = max_age_frames
         self.min_iou = float(min_iou)
@@ -284,7 +260,7 @@ class SortTracker(Tracker):
         """
         checked = check_observations(frame_index, observations)
         if self._last_frame is not None and frame_index <= self._last_frame:
-            raise ValueError(f"frame_index must increase: got {frame_index} after {self._last_frame}")
+            raise TrackerUsageError(f"frame_index must increase: got {frame_index} after {self._last_frame}")
         self._prune_history(frame_index)
 
         current: list[Detections] = []
@@ -297,7 +273,7 @@ class SortTracker(Tracker):
             if record is None:  # older than the history, or before the first frame of the run
                 self.late_dropped += 1
                 continue
-            record.detections = dets if record.detections is None else concat_detections([record.detections, dets])
+            record.detections = dets if record.detections is None else Detections.concat([record.detections, dets])
             self.late_applied += 1
             rollback_to = frame if rollback_to is None else min(rollback_to, frame)
 
@@ -310,7 +286,7 @@ class SortTracker(Tracker):
             # Nothing to predict: skip straight to the frames a late result could still land on.
             start = max(start, frame_index - self.max_latency_frames)
         for frame in range(start, frame_index + 1):
-            dets = concat_detections(current) if frame == frame_index and current else None
+            dets = Detections.concat(current) if frame == frame_index and current else None
             self._history[frame] = _FrameRecord(self._snapshot(), dets)
             self._step(frame, dets)
         self._last_frame = frame_index
@@ -434,39 +410,12 @@ class SortTracker(Tracker):
             frames_since_observed=0,
         )
 
-    def _snapshot(self) -> tuple[_TrackMemo, ...]:
-        return tuple(
-            _TrackMemo(
-                t.track_id,
-                t.kf.snapshot(),
-                t.score,
-                t.label,
-                t.class_id,
-                t.state,
-                t.hits,
-                t.age_frames,
-                t.frames_since_observed,
-            )
-            for t in self._tracks
-        )
+    def _snapshot(self) -> tuple[_LiveTrack, ...]:
+        return tuple(dataclasses.replace(t, kf=t.kf.snapshot()) for t in self._tracks)
 
-    def _restore(self, memos: tuple[_TrackMemo, ...]) -> None:
-        self._tracks = [
-            _LiveTrack(
-                m.track_id,
-                BoxKalmanFilter.restore(
-                    m.kf, measurement_noise=self.measurement_noise, acceleration_noise=self.acceleration_noise
-                ),
-                m.score,
-                m.label,
-                m.class_id,
-                m.state,
-                m.hits,
-                m.age_frames,
-                m.frames_since_observed,
-            )
-            for m in memos
-        ]
+    def _restore(self, memos: tuple[_LiveTrack, ...]) -> None:
+        noise = {"measurement_noise": self.measurement_noise, "acceleration_noise": self.acceleration_noise}
+        self._tracks = [dataclasses.replace(m, kf=BoxKalmanFilter.restore(m.kf, **noise)) for m in memos]
 
     def _prune_history(self, frame_index: int) -> None:
         # A result for frame j can be applied at frame_index only if frame_index - j <= max_latency_frames.
@@ -489,7 +438,7 @@ class SortTracker(Tracker):
                     label=t.label,
                     class_id=t.class_id,
                     state=t.state,
-                    box_source="observed" if t.frames_since_observed == 0 else "predicted",
+                    box_source=BoxSource.OBSERVED if t.frames_since_observed == 0 else BoxSource.PREDICTED,
                     frames_since_observed=t.frames_since_observed,
                     hits=t.hits,
                     age_frames=t.age_frames,
@@ -497,109 +446,3 @@ class SortTracker(Tracker):
             )
         reported.sort(key=lambda track: track.track_id)
         return tuple(reported)
-
-
-_NONE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "min_iou": {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "maximum": 1,
-            "default": 0.3,
-            "description": "IoU with a box of the previous detector result needed to keep its id",
-        },
-        "min_score": {
-            "type": "number",
-            "minimum": 0,
-            "maximum": 1,
-            "default": 0.5,
-            "description": "detections below this score are not reported",
-        },
-        "class_aware": {
-            "type": "boolean",
-            "default": False,
-            "description": "only carry an id over between detections with the same label",
-        },
-    },
-}
-
-
-@TRACKERS.register("none")
-class NoTracker(Tracker):
-    """Baseline without motion model: reports each detector result as it is.
-
-    Ids carry over from the previous detector result by IoU matching (Hungarian, gate
-    ``min_iou``); unmatched detections get new ids. Frames without a current result report
-    nothing; late results are dropped (counted in ``late_dropped``), never shown as current.
-
-    Example:
-        >>> from detectors.base import Detections
-        >>> tracker = NoTracker()
-        >>> dets = Detections.from_lists([[0, 0, 50, 50]], [0.9], [0], ["hand"])
-        >>> [t.track_id for t in tracker.update(0, [(0, dets)])], tracker.update(1)
-        ([1], ())
-    """
-
-    params_schema: ClassVar[dict[str, Any]] = _NONE_SCHEMA
-
-    def __init__(self, *, min_iou: float = 0.3, min_score: float = 0.5, class_aware: bool = False) -> None:
-        check_params("none", self.params_schema, dict(min_iou=min_iou, min_score=min_score, class_aware=class_aware))
-        self.min_iou = float(min_iou)
-        self.min_score = float(min_score)
-        self.class_aware = class_aware
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the previous result and counters; ids start at 1 again."""
-        self._previous: tuple[Track, ...] = ()
-        self._next_id = 1
-        self._last_frame: int | None = None
-        self._seen = 0  # frame of the previous result, for age_frames
-        self.late_dropped = 0
-
-    def update(self, frame_index: int, observations: Sequence[Observation] = ()) -> tuple[Track, ...]:
-        """Report the detections computed on ``frame_index``, with ids carried over by IoU."""
-        checked = check_observations(frame_index, observations)
-        if self._last_frame is not None and frame_index <= self._last_frame:
-            raise ValueError(f"frame_index must increase: got {frame_index} after {self._last_frame}")
-        self._last_frame = frame_index
-        current = [dets for frame, dets in checked if frame == frame_index]
-        self.late_dropped += len(checked) - len(current)
-        if not current:
-            return ()
-        dets = concat_detections(current)
-        dets = dets.select(dets.scores >= self.min_score)
-        previous = self._previous
-        iou = iou_matrix([t.box for t in previous], dets.boxes)
-        if self.class_aware and previous and len(dets):
-            same = (
-                np.asarray([t.label for t in previous], dtype=object)[:, None]
-                == np.asarray(dets.labels, dtype=object)[None, :]
-            )
-            iou = np.where(same, iou, 0.0)
-        matches, _, _ = match_by_iou(iou, self.min_iou)
-        carried = {d: previous[p] for p, d in matches}
-        tracks = []
-        for d in range(len(dets)):
-            before = carried.get(d)
-            if before is None:
-                track_id, hits, age = self._next_id, 1, 0
-                self._next_id += 1
-            else:
-                track_id, hits, age = before.track_id, before.hits + 1, before.age_frames + (frame_index - self._seen)
-            tracks.append(
-                Track(
-                    track_id=track_id,
-                    box=tuple(float(v) for v in dets.boxes[d]),  # type: ignore[arg-type]
-                    score=float(dets.scores[d]),
-                    label=dets.labels[d],
-                    class_id=int(dets.class_ids[d]),
-                    hits=hits,
-                    age_frames=age,
-                )
-            )
-        self._previous = tuple(sorted(tracks, key=lambda t: t.track_id))
-        self._seen = frame_index
-        return self._previous

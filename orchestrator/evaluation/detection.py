@@ -322,8 +322,9 @@ def evaluate(
         >>> evaluate("hands.egohands", dataset, {"precision": "int8"}).ap50  # doctest: +SKIP
         0.95
     """
+    from orchestrator.errors import RegistryError
     from orchestrator.modelstore import read_rgb
-    from orchestrator.registry import DETECTORS, RegistryError
+    from orchestrator.registry import DETECTORS
 
     if isinstance(detector, str):
         try:

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from detectors.geometry import iou_matrix
 from orchestrator.errors import UserError
-from trackers.association import iou_matrix
 
 Box = tuple[float, float, float, float]
 REQUIRED_COLUMNS = ("frame", "hand", "xmin", "ymin", "xmax", "ymax")

@@ -75,8 +75,9 @@ def evaluate_tracking(
     tracker also uses its defaults for anything not listed), ``every_n_frames`` and ``detector_runs``.
     """
     from orchestrator.config import load_pipeline
+    from orchestrator.errors import RegistryError
     from orchestrator.evaluation.tracking import load_hand_labels, tracking_metrics
-    from orchestrator.registry import TRACKERS, RegistryError
+    from orchestrator.registry import TRACKERS
     from orchestrator.runtime import Runtime
 
     config = load_pipeline(pipeline)

@@ -52,92 +52,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-Box = tuple[float, float, float, float]
+from detectors.geometry import Box, box_gap, center, covered_share, diagonal, iou
 
 #: The four directions, as the YAML keys name them.
 DIRECTIONS: tuple[str, ...] = ("left_of", "right_of", "above", "below")
 #: ``near`` measures.
 NEAR_MEASURES: tuple[str, ...] = ("gap", "centers")
-
-
-# --------------------------------------------------------------------------- geometry
-def box_area(box: Sequence[float]) -> float:
-    """Area of ``x1, y1, x2, y2`` (0 for an inverted box).
-
-    >>> box_area((0, 0, 4, 3))
-    12.0
-    """
-    return max(0.0, float(box[2]) - float(box[0])) * max(0.0, float(box[3]) - float(box[1]))
-
-
-def intersection_area(a: Sequence[float], b: Sequence[float]) -> float:
-    """Area of the intersection of two boxes.
-
-    >>> intersection_area((0, 0, 10, 10), (5, 5, 20, 20))
-    25.0
-    """
-    iw = min(float(a[2]), float(b[2])) - max(float(a[0]), float(b[0]))
-    ih = min(float(a[3]), float(b[3])) - max(float(a[1]), float(b[1]))
-    return max(0.0, iw) * max(0.0, ih)
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union (same definition as `trackers.association.iou_matrix`; 0 for an empty union).
-
-    Plain Python rather than the numpy matrix: the engine evaluates a handful of pairs per
-    frame, where array set-up would cost more than the arithmetic.
-
-    >>> round(iou((0, 0, 10, 10), (5, 0, 15, 10)), 4)
-    0.3333
-    """
-    inter = intersection_area(a, b)
-    union = box_area(a) + box_area(b) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def covered_share(cover: Sequence[float], box: Sequence[float]) -> float:
-    """Share of ``box``'s area that lies inside ``cover``, in ``[0, 1]``.
-
-    A zero-area ``box`` (a line or a point) has no area to share: it counts 1 when it lies
-    wholly inside ``cover`` and 0 otherwise, so degenerate detections do not divide by zero.
-
-    >>> covered_share((0, 0, 10, 10), (5, 0, 15, 10))
-    0.5
-    """
-    area = box_area(box)
-    if area <= 0:
-        inside = cover[0] <= box[0] and cover[1] <= box[1] and box[2] <= cover[2] and box[3] <= cover[3]
-        return 1.0 if inside else 0.0
-    return min(1.0, intersection_area(cover, box) / area)
-
-
-def diagonal(box: Sequence[float]) -> float:
-    """Length of the box's diagonal: the unit of every distance (scale independence).
-
-    >>> diagonal((0, 0, 30, 40))
-    50.0
-    """
-    return math.hypot(float(box[2]) - float(box[0]), float(box[3]) - float(box[1]))
-
-
-def center(box: Sequence[float]) -> tuple[float, float]:
-    """Centre ``(x, y)`` of a box.
-
-    >>> center((0, 0, 10, 20))
-    (5.0, 10.0)
-    """
-    return (float(box[0]) + float(box[2])) / 2.0, (float(box[1]) + float(box[3])) / 2.0
-
-
-def box_gap(a: Sequence[float], b: Sequence[float]) -> float:
-    """Shortest distance between two boxes; 0 when they touch or overlap.
-
-    >>> box_gap((0, 0, 10, 10), (13, 14, 20, 20))   # 3 px right, 4 px down
-    5.0
-    """
-    dx = max(0.0, float(b[0]) - float(a[2]), float(a[0]) - float(b[2]))
-    dy = max(0.0, float(b[1]) - float(a[3]), float(a[1]) - float(b[3]))
-    return math.hypot(dx, dy)
 
 
 def _clip01(value: float) -> float:

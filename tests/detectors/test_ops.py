@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detectors.ops import iou_matrix, nms, resize_bilinear
+from detectors.geometry import iou_matrix, nms
+from detectors.image import resize_bilinear
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from conftest import HAND_TARBALL, read_rgb, shared_path
 
-from detectors.base import Detections
 from detectors.centernet import CenterNetDetector
+from detectors.detections import Detections
 from detectors.egohands import EgoHandsDetector
-from detectors.ops import iou_matrix, nms
+from detectors.geometry import iou_matrix, nms
 
 HAND_FRAMES = (
     "CARDS_LIVINGROOM_B_T_frame_0342.jpg",

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO_ROOT, make_video, run_cli, write_fixture
 
 from orchestrator.config import ConfigError, ConfigIssue, load_pipeline, parse_pipeline
-from orchestrator.errors import UserError
+from orchestrator.errors import UserError, exit_code
 from orchestrator.registry import DETECTORS
 
 BROKEN_DIR = REPO_ROOT / "tests" / "data" / "pipelines"
@@ -564,7 +564,7 @@ def test_error_is_reported_as_file_line_field_message(workdir: Path, text: str, 
     assert len(error.issues) == len(expected)
     assert all(isinstance(issue, ConfigIssue) and issue.file == str(path) for issue in error.issues)
     assert isinstance(error, UserError)
-    assert error.exit_code == 2
+    assert exit_code(error) == 2
 
 
 def test_issue_fields_match_the_text(workdir: Path) -> None:

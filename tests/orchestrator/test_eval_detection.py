@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors.base import Detections, Detector
+from detectors.detections import Detections
+from detectors.detector import Detector
 from orchestrator.errors import UserError
 from orchestrator.evaluation import detection, detection_cli
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import make_video, run_cli, validate_records, write_pipeline
 
-from detectors.base import Detections, Detector
+from detectors.detections import Detections
+from detectors.detector import Detector
 from detectors.testing import NoopDetector
 from orchestrator.config import ConfigError, load_pipeline
 from orchestrator.registry import (
@@ -91,17 +92,12 @@ def test_register_refuses_a_name_that_is_not_a_non_empty_string(name: object) ->
         fresh().register(name)  # type: ignore[arg-type]
 
 
-def test_builtin_modules_are_imported_on_first_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    holder, plugins = unique("holder"), unique("builtin_plugins")
-    write_module(
-        tmp_path,
-        holder,
-        "from orchestrator.registry import Registry\nREG = Registry('detector', entry_point_group=None, "
-        f"builtin_modules=('{plugins}',))\n",
-    )
-    write_module(tmp_path, plugins, f"from {holder} import REG\n\n@REG.register('lazy.one')\nclass One:\n    pass\n")
+def test_builtin_table_is_imported_on_first_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plugins = unique("builtin_plugins")
+    # The plugin module knows nothing of the registry: the application's table names it.
+    write_module(tmp_path, plugins, "class One:\n    pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    registry = __import__(holder).REG
+    registry = Registry("detector", entry_point_group=None, builtins={"lazy.one": f"{plugins}:One"})
     assert plugins not in sys.modules  # nothing imported until the first lookup
     entry = registry.get("lazy.one")
     assert (entry.origin, entry.source) == (BUILTIN, plugins)
@@ -214,7 +210,8 @@ def dotted_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         tmp_path,
         name,
         """
-        from detectors.base import Detections, Detector
+        from detectors.detections import Detections
+        from detectors.detector import Detector
 
 
         class Corners(Detector):
@@ -268,11 +265,11 @@ def test_dotted_path_loads_a_detector_class(dotted_module: str) -> None:
         (
             "NotADetector",
             r"detector plugin '{m}:NotADetector': <class '{m}.NotADetector'> is not a subclass of "
-            r"detectors.base.Detector",
+            r"detectors.detector.Detector",
         ),
         (
             "factory",
-            r"detector plugin '{m}:factory': <function factory at .*> is not a subclass of detectors.base.Detector",
+            r"detector plugin '{m}:factory': <function factory at .*> is not a subclass of detectors.detector.Detector",
         ),
         ("Missing", r"detector plugin '{m}:Missing': module '{m}' has no attribute 'Missing'"),
         ("Corners.Missing", r"detector plugin '{m}:Corners.Missing': module '{m}' has no attribute 'Corners.Missing'"),
@@ -347,13 +344,14 @@ def test_dotted_path_in_a_pipeline(dotted_module: str, tmp_path: Path) -> None:
         (4, "detectors.corners.plugin"),
         (7, "detectors.sized.params.size"),
     ]
-    assert "is not a subclass of detectors.base.Detector" in info.value.issues[0].message
+    assert "is not a subclass of detectors.detector.Detector" in info.value.issues[0].message
     assert info.value.issues[1].message == "value 0 is out of range: must be >= 1"
 
 
 # ---------------------------------------------------------------------------- a real third-party distribution
 BOXES_MODULE = """
-    from detectors.base import Detections, Detector
+    from detectors.detections import Detections
+    from detectors.detector import Detector
 
 
     class BoxesDetector(Detector):

@@ -20,7 +20,7 @@ from orchestrator.relations import (
     RelationsSpec,
     is_hand_like,
 )
-from trackers.base import Track
+from trackers.track import Track
 
 FPS = 10.0
 HAND_BOX = (100.0, 100.0, 200.0, 200.0)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from detectors.geometry import box_gap, covered_share, iou, iou_matrix
 from orchestrator.relations.predicates import (
     AllOf,
     AnyOf,
@@ -16,12 +17,8 @@ from orchestrator.relations.predicates import (
     Near,
     Overlap,
     Predicate,
-    box_gap,
     build_predicate,
-    covered_share,
-    iou,
 )
-from trackers.association import iou_matrix
 
 HAND = (0.0, 0.0, 100.0, 100.0)  # diagonal 141.42
 SMALL_HAND = (0.0, 0.0, 30.0, 40.0)  # diagonal 50

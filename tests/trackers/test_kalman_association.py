@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from tracker_scenarios import dets, linear_box, max_abs_error
 
-from trackers.association import associate, iou_matrix, match_by_iou
+from detectors.geometry import iou_matrix
+from trackers.association import associate, match_by_iou
 from trackers.kalman import BoxKalmanFilter
 
 

@@ -9,9 +9,10 @@ import pytest
 from tracker_scenarios import dets, linear_box, max_abs_error, run
 
 from orchestrator.registry import TRACKERS
-from trackers.base import Track
 from trackers.bench import benchmark_tracker
-from trackers.sort import NoTracker, SortTracker
+from trackers.none import NoTracker
+from trackers.sort import SortTracker
+from trackers.track import Track
 
 # Two detector results on successive runs of a linearly moving box are enough to predict it exactly.
 EXACT_PX = 1e-3
@@ -427,21 +428,21 @@ def test_report_lost_false_hides_lost_tracks() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"min_hits": 0}, "parameter 'min_hits' must be an integer >= 1 and <= 100, got 0"),
-        ({"min_hits": 2.0}, "parameter 'min_hits' must be an integer, got 2.0"),
-        ({"min_hits": True}, "parameter 'min_hits' must be an integer, got True"),
-        ({"max_age_frames": 0}, "parameter 'max_age_frames' must be an integer >= 1"),
-        ({"min_iou": 0.0}, "parameter 'min_iou' must be a number > 0 and <= 1, got 0.0"),
-        ({"min_iou": 1.5}, "parameter 'min_iou' must be a number > 0 and <= 1, got 1.5"),
-        ({"high_score": -0.1}, "parameter 'high_score' must be a number >= 0 and <= 1"),
-        ({"low_score": float("nan")}, "parameter 'low_score' must be a number, got nan"),
+        ({"min_hits": 0}, "parameter min_hits: value 0 is out of range: must be >= 1"),
+        ({"min_hits": 2.0}, "parameter min_hits: expected integer, got a number 2.0"),
+        ({"min_hits": True}, "parameter min_hits: expected integer, got a boolean True"),
+        ({"max_age_frames": 0}, "parameter max_age_frames: value 0 is out of range: must be >= 1"),
+        ({"min_iou": 0.0}, "parameter min_iou: value 0.0 is out of range: must be > 0"),
+        ({"min_iou": 1.5}, "parameter min_iou: value 1.5 is out of range: must be <= 1"),
+        ({"high_score": -0.1}, "parameter high_score: value -0.1 is out of range: must be >= 0"),
+        ({"low_score": float("nan")}, "parameter low_score: expected number, got nan, which is not finite"),
         ({"low_score": 0.6, "high_score": 0.5}, "low_score (0.6) must not exceed high_score (0.5)"),
-        ({"class_aware": 1}, "parameter 'class_aware' must be true or false, got 1"),
-        ({"max_latency_frames": -1}, "parameter 'max_latency_frames' must be an integer >= 0"),
-        ({"measurement_noise": 0}, "parameter 'measurement_noise' must be a number > 0"),
-        ({"acceleration_noise": "0.1"}, "parameter 'acceleration_noise' must be a number, got '0.1'"),
-        ({"lost_velocity_decay": 1.5}, "parameter 'lost_velocity_decay' must be a number >= 0 and <= 1, got 1.5"),
-        ({"lost_velocity_decay": -0.1}, "parameter 'lost_velocity_decay' must be a number >= 0 and <= 1"),
+        ({"class_aware": 1}, "parameter class_aware: expected boolean, got an integer 1"),
+        ({"max_latency_frames": -1}, "parameter max_latency_frames: value -1 is out of range: must be >= 0"),
+        ({"measurement_noise": 0}, "parameter measurement_noise: value 0 is out of range: must be > 0"),
+        ({"acceleration_noise": "0.1"}, "parameter acceleration_noise: expected number, got a string '0.1'"),
+        ({"lost_velocity_decay": 1.5}, "parameter lost_velocity_decay: value 1.5 is out of range: must be <= 1"),
+        ({"lost_velocity_decay": -0.1}, "parameter lost_velocity_decay: value -0.1 is out of range: must be >= 0"),
     ],
 )
 def test_invalid_params_raise_value_error(params: dict, message: str) -> None:

@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 from tracker_scenarios import dets
 
-from trackers.base import Track, Tracker, TrackError, check_params, concat_detections
+from detectors.detections import Detections
+from detectors.params import check_params
+from trackers.errors import TrackError
+from trackers.track import Track
+from trackers.tracker import Tracker
 
 VALID = dict(
     track_id=3,
@@ -93,12 +97,12 @@ def test_tracker_is_abstract() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"n": 0}, "demo tracker: parameter 'n' must be an integer >= 1 and <= 5, got 0"),
-        ({"n": 6}, "demo tracker: parameter 'n' must be an integer >= 1 and <= 5, got 6"),
-        ({"x": 1.0}, "demo tracker: parameter 'x' must be a number > 0 and < 1, got 1.0"),
-        ({"x": math.inf}, "demo tracker: parameter 'x' must be a number, got inf"),
-        ({"mode": "fast"}, "demo tracker: parameter 'mode' must be one of ['a', 'b'], got 'fast'"),
-        ({"other": 1}, "demo tracker: unknown parameter 'other'; valid parameters: mode, n, x"),
+        ({"n": 0}, "demo tracker: parameter n: value 0 is out of range: must be >= 1"),
+        ({"n": 6}, "demo tracker: parameter n: value 6 is out of range: must be <= 5"),
+        ({"x": 1.0}, "demo tracker: parameter x: value 1.0 is out of range: must be < 1"),
+        ({"x": math.inf}, "demo tracker: parameter x: expected number, got inf, which is not finite"),
+        ({"mode": "fast"}, "demo tracker: parameter mode: expected one of a, b; got 'fast'"),
+        ({"other": 1}, "demo tracker: parameter other: unknown key 'other'; expected one of: mode, n, x"),
     ],
 )
 def test_check_params_messages(params: dict, message: str) -> None:
@@ -107,17 +111,18 @@ def test_check_params_messages(params: dict, message: str) -> None:
             "n": {"type": "integer", "minimum": 1, "maximum": 5},
             "x": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
             "mode": {"type": "string", "enum": ["a", "b"]},
-        }
+        },
+        "additionalProperties": False,
     }
     with pytest.raises(ValueError) as info:
-        check_params("demo", schema, params)
+        check_params("demo tracker", schema, params)
     assert str(info.value) == message
 
 
 def test_concat_detections_keeps_order() -> None:
     a, b = dets((0, 0, 1, 1), score=0.5, label="left"), dets((2, 2, 3, 3), (4, 4, 5, 5), score=0.7, label="right")
-    both = concat_detections([a, b])
+    both = Detections.concat([a, b])
     assert both.labels == ("left", "right", "right")
     assert both.boxes[:, 0].tolist() == [0, 2, 4]
-    assert concat_detections([a]) is a
-    assert len(concat_detections([])) == 0
+    assert Detections.concat([a]) is a
+    assert len(Detections.concat([])) == 0

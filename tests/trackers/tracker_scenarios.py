@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from detectors.base import Detections
-from trackers.base import Track, Tracker
+from detectors.detections import Detections
+from trackers.track import Track
+from trackers.tracker import Tracker
 
 Box = tuple[float, float, float, float]
 

@@ -1,4 +1,4 @@
-"""The detector plugin interface and the `Detections` value every detector returns.
+"""The `Detections` value every detector returns.
 
 Boxes are always ``x1, y1, x2, y2`` in pixels of the *original* frame. Conversions from a
 model's own coordinate system (normalised, ``y1 x1 y2 x2``, input-resolution pixels) happen
@@ -7,16 +7,14 @@ inside the plugin, through the ``from_*`` adapters here, never downstream.
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-
-class DetectionsError(ValueError):
-    """A `Detections` value was built from inconsistent or invalid arrays."""
+from detectors.errors import DetectionsError
+from detectors.geometry import clip_boxes
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -139,6 +137,26 @@ class Detections:
             [r["label"] for r in records],
         )
 
+    @classmethod
+    def concat(cls, parts: Sequence[Detections]) -> Detections:
+        """Several results for one frame as one value, in order.
+
+        Example:
+            >>> a = Detections.from_lists([[0, 0, 1, 1]], [0.5], [0], ["hand"])
+            >>> len(Detections.concat([a, a])), Detections.concat([a]) is a
+            (2, True)
+        """
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([p.boxes for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+            np.concatenate([p.class_ids for p in parts]),
+            tuple(label for p in parts for label in p.labels),
+        )
+
     # ------------------------------------------------------------------ views
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -164,10 +182,7 @@ class Detections:
 
     def clip(self, width: int, height: int) -> Detections:
         """Boxes clipped to a ``width`` × ``height`` frame."""
-        boxes = self.boxes.copy()
-        boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width)
-        boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
-        return Detections(boxes, self.scores, self.class_ids, self.labels)
+        return Detections(clip_boxes(self.boxes, width, height), self.scores, self.class_ids, self.labels)
 
     def to_records(self) -> list[dict[str, Any]]:
         """JSON-ready dicts; boxes rounded to 0.01 px and scores to 1e-4 for stable output."""
@@ -180,66 +195,3 @@ class Detections:
             }
             for box, score, cid, label in zip(self.boxes, self.scores, self.class_ids, self.labels, strict=True)
         ]
-
-
-class Detector(abc.ABC):
-    """A detector plugin.
-
-    A plugin subclasses `Detector`, declares its labels, input size and a JSON Schema for its
-    parameters, and registers under a name::
-
-        from detectors.base import Detector, Detections
-        from orchestrator.registry import DETECTORS
-
-        @DETECTORS.register("my.detector")
-        class MyDetector(Detector):
-            labels = ("hand",)
-            input_size = (320, 240)
-            params_schema = {"type": "object", "properties": {"score_threshold": {"type": "number"}},
-                             "additionalProperties": False}
-
-            def __init__(self, score_threshold: float = 0.5) -> None:
-                self.score_threshold = score_threshold
-
-            def detect(self, image):
-                return Detections.empty()
-
-    Life cycle: ``__init__(**params)`` (cheap, validated) → `load` (heavy: weights) →
-    `detect` / `detect_batch` on RGB ``uint8`` ``(H, W, 3)`` frames → `close`.
-    The runtime calls `detect_frame`, which adds the frame index and source time; only
-    detectors that need them (such as the scripted test detector) override it.
-    """
-
-    #: Class names this detector can output, indexed by class id.
-    labels: ClassVar[tuple[str, ...]] = ()
-    #: The model's input size ``(width, height)``; ``None`` if it takes any size.
-    input_size: ClassVar[tuple[int, int] | None] = None
-    #: JSON Schema of the keyword parameters accepted by ``__init__``.
-    params_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "additionalProperties": False}
-    #: Names of parameters that are file paths: resolved against the pipeline file and checked.
-    path_params: ClassVar[tuple[str, ...]] = ()
-
-    def load(self) -> None:  # noqa: B027 - optional hook, most test plugins need nothing
-        """Load weights and allocate runtimes. Called once, before the first frame."""
-
-    @abc.abstractmethod
-    def detect(self, image: np.ndarray) -> Detections:
-        """Detect on one RGB ``uint8`` frame of shape ``(H, W, 3)``."""
-
-    def detect_batch(self, images: Sequence[np.ndarray]) -> list[Detections]:
-        """Detect on several frames. The default runs `detect` on each in turn."""
-        return [self.detect(image) for image in images]
-
-    def detect_frame(self, image: np.ndarray, frame_index: int, time_s: float) -> Detections:
-        """What the runtime calls: `detect` plus the frame's index and source time."""
-        return self.detect(image)
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release what `load` allocated. Safe to call twice."""
-
-    def __enter__(self) -> Detector:
-        self.load()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -1,0 +1,78 @@
+"""The detector plugin interface.
+
+A detector turns one RGB frame into `Detections` (boxes in pixels of that frame). Plugins are
+plain subclasses: the application finds them by name (its built-in table, entry points, or a
+dotted path ``package.module:ClassName``); a plugin never imports the application.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from detectors.detections import Detections
+
+
+class Detector(abc.ABC):
+    """A detector plugin.
+
+    A plugin subclasses `Detector` and declares its labels, input size and a JSON Schema for its
+    parameters; a pipeline names it by dotted path (``my_package.detectors:MyDetector``) or by
+    the name of an ``orchestrator.detectors`` entry point that points at it::
+
+        from detectors import Detections, Detector
+
+        class MyDetector(Detector):
+            labels = ("hand",)
+            input_size = (320, 240)
+            params_schema = {"type": "object", "properties": {"score_threshold": {"type": "number"}},
+                             "additionalProperties": False}
+
+            def __init__(self, score_threshold: float = 0.5) -> None:
+                self.score_threshold = score_threshold
+
+            def detect(self, image):
+                return Detections.empty()
+
+    Life cycle: ``__init__(**params)`` (cheap, validated) → `load` (heavy: weights) →
+    `detect` / `detect_batch` on RGB ``uint8`` ``(H, W, 3)`` frames → `close`.
+    The runtime calls `detect_frame`, which adds the frame index and source time; only
+    detectors that need them (such as the scripted test detector) override it.
+    """
+
+    #: Class names this detector can output, indexed by class id.
+    labels: ClassVar[tuple[str, ...]] = ()
+    #: The model's input size ``(width, height)``; ``None`` if it takes any size.
+    input_size: ClassVar[tuple[int, int] | None] = None
+    #: JSON Schema of the keyword parameters accepted by ``__init__``.
+    params_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "additionalProperties": False}
+    #: Names of parameters that are file paths: resolved against the pipeline file and checked.
+    path_params: ClassVar[tuple[str, ...]] = ()
+
+    def load(self) -> None:  # noqa: B027 - optional hook, most test plugins need nothing
+        """Load weights and allocate runtimes. Called once, before the first frame."""
+
+    @abc.abstractmethod
+    def detect(self, image: np.ndarray) -> Detections:
+        """Detect on one RGB ``uint8`` frame of shape ``(H, W, 3)``."""
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[Detections]:
+        """Detect on several frames. The default runs `detect` on each in turn."""
+        return [self.detect(image) for image in images]
+
+    def detect_frame(self, image: np.ndarray, frame_index: int, time_s: float) -> Detections:
+        """What the runtime calls: `detect` plus the frame's index and source time."""
+        return self.detect(image)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what `load` allocated. Safe to call twice."""
+
+    def __enter__(self) -> Detector:
+        self.load()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
