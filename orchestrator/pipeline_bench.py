@@ -37,21 +37,22 @@ def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | N
     """One thread does everything in turn; returns fps and per-stage milliseconds."""
     from orchestrator.config import instantiate
     from orchestrator.frames import Frame, to_rgb
-    from orchestrator.fusion import DetectorResult, Fusion
-    from orchestrator.render import render
+    from orchestrator.render import FrameView, render
+    from orchestrator.scene_builder import DetectorResult, SceneBuilder
     from orchestrator.schedules import make_schedule
     from orchestrator.sources import open_source
-    from orchestrator.viewer import view_of
 
     source = open_source(source_uri, config.source.fps)
     detectors = instantiate(config)
     stages: dict[str, list[float]] = defaultdict(list)
     tracked = config.tracked_detectors
     try:
+        from orchestrator.modelstore.binding import bind_model_files
+
         for _, detector in detectors:
-            detector.load()
+            bind_model_files(detector).load()
         schedules = [(spec, det, make_schedule(spec.every_n_frames, spec.max_fps)) for spec, det in detectors]
-        fusion = Fusion(config, emit=set(), fps=source.fps)
+        builder = SceneBuilder(config, emit=set(), fps=source.fps)
         frames = 0
         started = time.perf_counter()
         while max_frames is None or frames < max_frames:
@@ -72,11 +73,11 @@ def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | N
                     stages[f"detect: {spec.name}"].append(latency)
                     results.append(DetectorResult(spec.name, frame.index, time_s, detections, latency))
             t2 = time.perf_counter()
-            fusion.step(frame.index, time_s, results)
+            builder.step(frame.index, time_s, (frame.width, frame.height), results)
             t3 = time.perf_counter()
             stages["track + relate"].append((t3 - t2) * 1000)
             if display:
-                render(view_of(frame, fusion.state, None, tracked))
+                render(FrameView(builder.scene, frame.rgb, tracked_detectors=tracked))
                 stages["draw"].append((time.perf_counter() - t3) * 1000)
             frames += 1
         elapsed = time.perf_counter() - started
@@ -92,15 +93,14 @@ def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | N
 
 
 def _threaded(config: Any, source_uri: str, display: bool, max_frames: int | None) -> dict[str, Any]:
-    from orchestrator.render import RenderWorker
+    from orchestrator.render import FrameView, RenderWorker
     from orchestrator.runtime import Runtime
-    from orchestrator.viewer import view_of
 
     runtime = Runtime(config, source=source_uri, mode="deterministic", max_frames=max_frames, records=())
     worker = RenderWorker([], drop_when_full=False) if display else None
     tracked = config.tracked_detectors
     if worker is not None:
-        runtime.on_frame = lambda frame, scene: worker.submit(view_of(frame, scene, None, tracked))
+        runtime.on_frame = lambda frame, scene: worker.submit(FrameView(scene, frame.rgb, tracked_detectors=tracked))
     summary: dict[str, Any] = {}
     try:
         for record in runtime.records():

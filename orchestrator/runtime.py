@@ -43,7 +43,8 @@ from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resol
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
 from orchestrator.frames import Frame, FrameStore, to_rgb
-from orchestrator.fusion import DetectorResult, Fusion, SceneState
+from orchestrator.scene import Scene
+from orchestrator.scene_builder import DetectorResult, SceneBuilder
 from orchestrator.schedules import make_schedule
 from orchestrator.sources import Source, open_source
 
@@ -131,7 +132,7 @@ class Runtime:
         mode: str | None = None,
         max_frames: int | None = None,
         records: tuple[str, ...] | None = None,
-        on_frame: Callable[[Frame, SceneState], None] | None = None,
+        on_frame: Callable[[Frame, Scene], None] | None = None,
     ) -> None:
         if mode is not None and mode not in MODES:
             raise UserError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -150,7 +151,7 @@ class Runtime:
         self._error: str | None = None
         self._error_lock = threading.Lock()
         self.mode = ""
-        self._fusion: Fusion | None = None
+        self._scenes: SceneBuilder | None = None
         #: Called by fusion after each frame with the frame and the scene (display, video-out,
         #: progress). It runs in the thread iterating `records`; keep it cheap or hand work off.
         self.on_frame = on_frame
@@ -182,7 +183,7 @@ class Runtime:
         source = open_source(self.source_uri, self.config.source.fps)
         self.source = source
         try:
-            self._fusion = Fusion(self.config, self.emit, fps=source.fps)
+            self._scenes = SceneBuilder(self.config, self.emit, fps=source.fps)
         except BaseException:
             source.close()
             raise
@@ -236,7 +237,7 @@ class Runtime:
             return
         if not self._error:
             # Relations still active end with the stream (also on Ctrl-C: nothing is left open).
-            for record in self._fusion.finish(counters.last_frame, counters.last_time):
+            for record in self._scenes.finish(counters.last_frame, counters.last_time):
                 yield stream.stamp(record)
         wall = time.perf_counter() - started
         status = "error" if self._error else ("interrupted" if self._interrupted else "completed")
@@ -383,7 +384,7 @@ class Runtime:
             if results is None:
                 return
             ordered = [results[name] for name in names if name in results]
-            yield from self._fuse_frame(frame.index, frame.time_s, ordered)
+            yield from self._fuse_frame(frame, ordered)
             self._notify(frame)
             store.remove(frame.index)
             counters.frames_processed += 1
@@ -401,7 +402,7 @@ class Runtime:
             frame = store.take_oldest(remove=True)
             if frame is None:
                 break
-            yield from self._fuse_frame(frame.index, frame.time_s, board.drain(frame.index))
+            yield from self._fuse_frame(frame, board.drain(frame.index))
             self._notify(frame)
             counters.frames_processed += 1
             counters.last_frame, counters.last_time = frame.index, frame.time_s
@@ -413,15 +414,14 @@ class Runtime:
         leftovers = board.drain(counters.last_frame)
         if leftovers:
             # The tracker has already reported the last frame; what arrived after it is recorded only.
-            yield from self._fuse_frame(counters.last_frame, counters.last_time, leftovers, track=False)
+            assert self._scenes is not None
+            yield from self._scenes.record_late(leftovers)
 
     def _notify(self, frame: Frame) -> None:
-        if self.on_frame is not None and self._fusion is not None:
-            self.on_frame(frame, self._fusion.state)
+        if self.on_frame is not None and self._scenes is not None and self._scenes.scene is not None:
+            self.on_frame(frame, self._scenes.scene)
 
-    def _fuse_frame(
-        self, frame_index: int, time_s: float, results: list[DetectorResult], track: bool = True
-    ) -> Iterator[Record]:
+    def _fuse_frame(self, frame: Frame, results: list[DetectorResult]) -> Iterator[Record]:
         """Everything fusion does for one frame, given the detector results that arrived for it."""
-        assert self._fusion is not None
-        yield from self._fusion.step(frame_index, time_s, results, advance=track)
+        assert self._scenes is not None
+        yield from self._scenes.step(frame.index, frame.time_s, (frame.width, frame.height), results)

@@ -1,8 +1,8 @@
 """What ``run`` shows people: the live window, the annotated video and the progress bar.
 
-`Viewer` is the runtime's ``on_frame`` hook. For each fused frame it builds a `FrameView` from
-the scene and submits it to a `RenderWorker` thread, which draws it and writes it to the
-outputs, off the detection path. In deterministic mode every frame is drawn (the submit waits
+`Viewer` is the runtime's ``on_frame`` hook. For each processed frame it pairs the frame's `Scene`
+with its image (a `FrameView`) and submits it to a `RenderWorker` thread, which draws it and
+writes it to the outputs, off the detection path. In deterministic mode every frame is drawn (the submit waits
 when the render queue is full, so ``--video-out`` has one frame per source frame); in realtime
 mode a frame is dropped from the display rather than slowing the pipeline down.
 
@@ -19,31 +19,8 @@ from typing import Any
 
 from orchestrator.errors import UserError
 from orchestrator.frames import Frame
-from orchestrator.fusion import SceneState
-from orchestrator.render import ActiveRelation, Display, FrameView, RenderWorker, VideoOut, display_available
-
-
-def view_of(frame: Frame, scene: SceneState, fps: float | None, tracked: frozenset[str]) -> FrameView:
-    """The `FrameView` of ``frame`` after fusion: tracks, detections, active relations, staleness."""
-    hands = {t.track_id: t for t in scene.hands}
-    objects = {t.track_id: t for t in scene.objects}
-    relations = tuple(
-        ActiveRelation(name, hand_id, object_id, hands[hand_id].box, objects[object_id].box)
-        for name, hand_id, object_id in scene.relations
-        if hand_id in hands and object_id in objects
-    )
-    return FrameView(
-        frame_index=frame.index,
-        time_s=frame.time_s,
-        rgb=frame.rgb,
-        hands=scene.hands,
-        objects=scene.objects,
-        detections=scene.detections,
-        relations=relations,
-        fps=fps,
-        staleness_frames=scene.staleness_frames,
-        tracked_detectors=tracked,
-    )
+from orchestrator.render import Display, FrameView, RenderWorker, VideoOut, display_available
+from orchestrator.scene import Scene
 
 
 class Viewer:
@@ -80,7 +57,7 @@ class Viewer:
             self._bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False, disable=None)
         self._started = time.perf_counter()
 
-    def __call__(self, frame: Frame, scene: SceneState) -> None:
+    def __call__(self, frame: Frame, scene: Scene) -> None:
         if self._frames == 0:
             self._open(frame)
         self._frames += 1
@@ -89,7 +66,7 @@ class Viewer:
         if self._worker is not None:
             elapsed = time.perf_counter() - self._started
             fps = self._frames / elapsed if elapsed > 0 and self._frames > 1 else None
-            self._worker.submit(view_of(frame, scene, fps, self._tracked))
+            self._worker.submit(FrameView(scene, frame.rgb, fps=fps, tracked_detectors=self._tracked))
             if self._worker.quit_requested:
                 self.runtime.stop()
 

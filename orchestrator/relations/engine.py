@@ -34,6 +34,8 @@ Example:
     []
     >>> [(r.type, r.frame, r.relation_id) for r in engine.update(1, 0.1, [hand], [cup])]
     [('relation.start', 0, 1)]
+    >>> [(r.name, r.hand_id, r.object_track.label) for r in engine.active()]
+    [('touching', 1, 'cup')]
     >>> [(r.type, r.frame, r.reason, r.duration_frames) for r in engine.finish(1, 0.1)]
     [('relation.end', 1, 'end_of_stream', 2)]
 """
@@ -48,6 +50,7 @@ from dataclasses import dataclass
 from orchestrator.events import Record, RelationEndRecord, RelationStartRecord, RelationUpdateRecord
 from orchestrator.relations.predicates import Box, covered_share
 from orchestrator.relations.spec import NotHandSpec, RelationSpec, RelationsSpec
+from orchestrator.scene import ActiveRelation
 from trackers.base import Track
 
 #: Source times are compared with this slack: they come rounded from containers and are
@@ -146,19 +149,27 @@ class RelationEngine:
         self._last_frame: int | None = None
         self._last_time = -math.inf
         self._finished = False
+        # The last frame's tracks by id, for `active`.
+        self._hands: dict[int, Track] = {}
+        self._objects: dict[int, Track] = {}
 
     @property
     def active_count(self) -> int:
         """Relations started and not yet ended."""
         return sum(1 for state in self._pairs.values() if state.active)
 
-    def active(self) -> list[tuple[str, int, int]]:
-        """The active relations as ``(relation name, hand id, object id)``, in record order."""
-        return [
-            (self.spec.relations[index].name, hand_id, object_id)
+    def active(self) -> tuple[ActiveRelation, ...]:
+        """The relations active after the last `update`, with that frame's hand and object tracks.
+
+        In record order: the relation's position in the YAML, then hand id, then object id.
+        Every active pair's tracks are on the last frame (a pair whose track went is ended at once).
+        Empty after `finish` or `reset`.
+        """
+        return tuple(
+            ActiveRelation(self.spec.relations[index].name, self._hands[hand_id], self._objects[object_id])
             for (index, hand_id, object_id), state in sorted(self._pairs.items())
             if state.active
-        ]
+        )
 
     # ------------------------------------------------------------------ the per-frame step
     def update(self, frame_index: int, time_s: float, hands: Sequence[Track], objects: Sequence[Track]) -> list[Record]:
@@ -173,6 +184,7 @@ class RelationEngine:
         # Plain numbers in records (numpy ints do not serialise); the step counts once the inputs are known good.
         frame_index, time_s = int(frame_index), float(time_s)
         self._last_frame, self._last_time = frame_index, time_s
+        self._hands, self._objects = hands_by_id, objects_by_id
         rule = self.spec.objects.not_hand
         hand_like = {oid for oid, o in objects_by_id.items() if is_hand_like(o, hands, rule)} if rule.labels else set()
 

@@ -9,16 +9,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
-from detectors.base import Detections
-from orchestrator import render as render_module
+from detectors.detections import Detections
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.render import (
-    ActiveRelation,
     Display,
     FrameView,
     RenderWorker,
@@ -29,7 +28,9 @@ from orchestrator.render import (
     render,
     track_color,
 )
-from trackers.base import Track
+from orchestrator.render import display as display_module
+from orchestrator.scene import ActiveRelation, Scene
+from trackers.track import Track
 
 REPO = Path(__file__).resolve().parents[2]
 BACKGROUND_RGB = (70, 60, 50)
@@ -49,13 +50,31 @@ def hand(track_id: int, box: tuple[float, float, float, float], predicted: bool 
     return Track(track_id, box, 0.9, "hand", 0)
 
 
+def cup(track_id: int, box: tuple[float, float, float, float]) -> Track:
+    return Track(track_id, box, 0.6, "cup", 41)
+
+
+def view(
+    rgb: np.ndarray,
+    frame_index: int = 0,
+    time_s: float = 0.0,
+    *,
+    fps: float | None = None,
+    tracked_detectors: frozenset[str] = frozenset(),
+    **scene: Any,
+) -> FrameView:
+    """The view of ``rgb`` with a scene of its size (``scene``: `Scene` fields)."""
+    height, width = rgb.shape[:2]
+    return FrameView(Scene(frame_index, time_s, (width, height), **scene), rgb, fps, tracked_detectors)
+
+
 def px(image: np.ndarray, x: int, y: int) -> tuple[int, int, int]:
     return tuple(int(v) for v in image[y, x])
 
 
 # --------------------------------------------------------------------------- render
 def test_hand_box_outline_has_track_colour_and_inside_is_unchanged() -> None:
-    out = render(FrameView(0, 0.0, frame(), hands=(hand(3, (100, 80, 200, 180)),)), NO_HUD)
+    out = render(view(frame(), hands=(hand(3, (100, 80, 200, 180)),)), NO_HUD)
     colour = track_color(3, "hand")
     assert px(out, 100, 130) == colour  # left edge, half way down
     assert px(out, 200, 130) == colour  # right edge
@@ -70,28 +89,28 @@ def test_output_is_a_new_bgr_image_and_the_source_is_untouched() -> None:
     rgb = frame()
     rgb[200:220, 280:300] = (255, 0, 0)  # red, in RGB
     before = rgb.copy()
-    view = FrameView(
-        0,
-        0.0,
+    hand_track, cup_track = hand(1, (10, 10, 100, 100)), cup(2, (150, 50, 250, 150))
+    shown = view(
         rgb,
-        hands=(hand(1, (10, 10, 100, 100)),),
-        relations=(ActiveRelation("holding", 1, 2, (10, 10, 100, 100), (150, 50, 250, 150)),),
+        hands=(hand_track,),
+        objects=(cup_track,),
+        relations=(ActiveRelation("holding", hand_track, cup_track),),
         fps=30.0,
         staleness_frames={"hands": 0},
     )
-    out = render(view)
+    out = render(shown)
     assert out.dtype == np.uint8 and out.shape == rgb.shape
     assert px(out, 290, 210) == (0, 0, 255)  # still red once shown: channels swapped to BGR
     assert not np.shares_memory(out, rgb)
     np.testing.assert_array_equal(rgb, before)
     assert rgb.flags.writeable  # the caller's array keeps its flags; the view holds a read-only view
-    assert not view.rgb.flags.writeable
+    assert not shown.rgb.flags.writeable
 
 
 def test_predicted_box_is_dashed_and_observed_box_is_solid() -> None:
     box = (60, 60, 260, 200)
-    observed = render(FrameView(0, 0.0, frame(), hands=(hand(1, box),)), NO_HUD)
-    predicted = render(FrameView(0, 0.0, frame(), hands=(hand(1, box, predicted=True),)), NO_HUD)
+    observed = render(view(frame(), hands=(hand(1, box),)), NO_HUD)
+    predicted = render(view(frame(), hands=(hand(1, box, predicted=True),)), NO_HUD)
     colour = np.array(track_color(1, "hand"))
     # The left edge below the label: every pixel coloured when observed, gaps when predicted.
     solid = (observed[80:195, 60] == colour).all(axis=1)
@@ -103,9 +122,10 @@ def test_predicted_box_is_dashed_and_observed_box_is_solid() -> None:
 
 def test_relation_line_runs_through_the_midpoint_between_the_box_centres() -> None:
     hand_box, object_box = (20, 100, 80, 180), (200, 40, 280, 120)  # centres (50, 140) and (240, 80)
-    relation = ActiveRelation("holding", 1, 2, hand_box, object_box)
+    hand_track, cup_track = hand(1, hand_box), cup(2, object_box)
+    relation = ActiveRelation("holding", hand_track, cup_track)
     style = Style(show_hud=False, relation_color=(10, 200, 250))
-    out = render(FrameView(0, 0.0, frame(), relations=(relation,)), style)
+    out = render(view(frame(), hands=(hand_track,), objects=(cup_track,), relations=(relation,)), style)
     assert px(out, 145, 110) == style.relation_color  # the midpoint
     assert px(out, 50, 140) == style.relation_color  # both ends
     assert px(out, 240, 80) == style.relation_color
@@ -118,8 +138,7 @@ def test_objects_tracks_and_untracked_raw_detections() -> None:
         "coco": Detections.from_lists([[200, 120, 300, 220]], [0.42], [3], ["cup"]),
     }
     objects = (Track(7, (120, 40, 180, 100), 0.55, "phone", 1),)
-    view = FrameView(0, 0.0, frame(), objects=objects, detections=detections, tracked_detectors={"hands"})
-    out = render(view, NO_HUD)
+    out = render(view(frame(), objects=objects, detections=detections, tracked_detectors={"hands"}), NO_HUD)
     assert px(out, 120, 70) == track_color(7, "object")
     assert px(out, 200, 170) == label_color("cup")
     assert px(out, 20, 170) == BACKGROUND_BGR
@@ -134,8 +153,8 @@ def test_colours_are_deterministic_and_distinct() -> None:
 
 def test_hud_shows_staleness_and_marks_stale_detectors() -> None:
     def hud(stale: int) -> np.ndarray:
-        view = FrameView(5, 0.2, frame(640, 480), fps=29.5, staleness_frames={"hands": 0, "objects": stale})
-        return render(view)[:80, :240].astype(int)
+        shown = view(frame(640, 480), 5, 0.2, fps=29.5, staleness_frames={"hands": 0, "objects": stale})
+        return render(shown)[:80, :240].astype(int)
 
     orange = np.array(Style().hud_stale_color)
     near_orange = lambda patch: (np.abs(patch - orange).max(axis=2) < 40).any()  # noqa: E731
@@ -147,7 +166,7 @@ def test_hud_shows_staleness_and_marks_stale_detectors() -> None:
 def test_widths_scale_with_the_image() -> None:
     def edge_width(width: int, height: int) -> int:
         box = (width * 0.3, height * 0.3, width * 0.7, height * 0.7)
-        out = render(FrameView(0, 0.0, frame(width, height), hands=(hand(1, box),)), NO_HUD)
+        out = render(view(frame(width, height), hands=(hand(1, box),)), NO_HUD)
         row = out[height // 2, : width // 2]
         return int((row == track_color(1)).all(axis=1).sum())
 
@@ -156,15 +175,18 @@ def test_widths_scale_with_the_image() -> None:
 
 
 def test_boxes_far_outside_the_frame_do_not_fail() -> None:
-    tracks = (hand(1, (-1e12, -5, 1e12, 1e9), predicted=True), hand(2, (400, 300, 500, 400)))
-    relation = ActiveRelation("near", 1, 2, (-1e12, 0, 1e12, 10), (5, 5, 6, 6))
-    out = render(FrameView(0, 0.0, frame(), hands=tracks, relations=(relation,)))
+    wide, tiny = hand(3, (-1e12, 0, 1e12, 10)), cup(2, (5, 5, 6, 6))
+    tracks = (hand(1, (-1e12, -5, 1e12, 1e9), predicted=True), hand(2, (400, 300, 500, 400)), wide)
+    relation = ActiveRelation("near", wide, tiny)
+    out = render(view(frame(), hands=tracks, objects=(tiny,), relations=(relation,)))
     assert out.shape == (240, 320, 3)
 
 
 def test_frame_view_rejects_a_non_rgb_array() -> None:
     with pytest.raises(ValueError, match="uint8"):
-        FrameView(0, 0.0, np.zeros((10, 10), np.uint8))
+        FrameView(Scene(0, 0.0, (10, 10)), np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match="scene's frame is 10x10"):
+        FrameView(Scene(0, 0.0, (10, 10)), np.zeros((10, 12, 3), np.uint8))
 
 
 # --------------------------------------------------------------------------- VideoOut
@@ -234,7 +256,7 @@ class SlowSink:
 
 
 def numbered(i: int) -> FrameView:
-    return FrameView(i, i / 30.0, frame(64, 48, rgb=(i, i, i)))
+    return view(frame(64, 48, rgb=(i, i, i)), i, i / 30.0)
 
 
 def test_worker_blocking_mode_writes_every_frame_in_order() -> None:
@@ -329,11 +351,13 @@ def test_worker_quit_requested_when_the_display_says_so() -> None:
 # --------------------------------------------------------------------------- Display
 def test_display_show_answers_false_on_q_escape_and_closed_window(monkeypatch: pytest.MonkeyPatch) -> None:
     state = {"key": -1, "visible": 1.0, "destroyed": 0}
-    monkeypatch.setattr(render_module.cv2, "namedWindow", lambda *a: None)
-    monkeypatch.setattr(render_module.cv2, "imshow", lambda *a: None)
-    monkeypatch.setattr(render_module.cv2, "waitKey", lambda delay: state["key"])
-    monkeypatch.setattr(render_module.cv2, "getWindowProperty", lambda *a: state["visible"])
-    monkeypatch.setattr(render_module.cv2, "destroyWindow", lambda name: state.update(destroyed=state["destroyed"] + 1))
+    monkeypatch.setattr(display_module.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(display_module.cv2, "imshow", lambda *a: None)
+    monkeypatch.setattr(display_module.cv2, "waitKey", lambda delay: state["key"])
+    monkeypatch.setattr(display_module.cv2, "getWindowProperty", lambda *a: state["visible"])
+    monkeypatch.setattr(
+        display_module.cv2, "destroyWindow", lambda name: state.update(destroyed=state["destroyed"] + 1)
+    )
     display = Display("test")
     image = frame()
     assert display.show(image)
@@ -363,13 +387,14 @@ def test_display_not_available_without_a_reachable_display(monkeypatch: pytest.M
 _SHOW_SCRIPT = """
 import numpy as np
 from orchestrator.render import Display, FrameView, RenderWorker, display_available
+from orchestrator.scene import Scene
 assert display_available(), "display_available() is False"
 display = Display("orchestrator-test")
 shown = [display.show(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(3)]
 display.close()
 with RenderWorker(display=Display("orchestrator-worker")) as worker:
     for i in range(3):
-        worker.submit(FrameView(i, 0.0, np.zeros((120, 160, 3), np.uint8)))
+        worker.submit(FrameView(Scene(i, 0.0, (160, 120)), np.zeros((120, 160, 3), np.uint8)))
 print("shown", shown, worker.frames_rendered)
 """
 
@@ -387,7 +412,7 @@ def test_display_shows_frames_in_a_real_window() -> None:
     if not display_available():
         if shutil.which("Xvfb") is None:
             pytest.skip("no GUI display (DISPLAY unset or unreachable, or OpenCV without GTK/Qt) and no Xvfb installed")
-        if not render_module._gui_backend_built():
+        if not display_module._gui_backend_built():
             pytest.skip("OpenCV was built without a GUI backend (GTK/Qt)")
         number = _free_x_display()
         xvfb = subprocess.Popen(
@@ -418,12 +443,13 @@ def test_display_shows_frames_in_a_real_window() -> None:
 
 def test_relations_on_one_pair_share_one_label() -> None:
     # Two relations on the same hand-object pair draw exactly what one relation named "a, b" draws.
-    frame = np.zeros((240, 320, 3), np.uint8)
-    hand, obj = (20.0, 20.0, 100.0, 120.0), (200.0, 100.0, 260.0, 180.0)
-    two = FrameView(
-        0, 0.0, frame, relations=(ActiveRelation("a", 1, 2, hand, obj), ActiveRelation("b", 1, 2, hand, obj))
-    )
-    joined = FrameView(0, 0.0, frame, relations=(ActiveRelation("a, b", 1, 2, hand, obj),))
-    only_a = FrameView(0, 0.0, frame, relations=(ActiveRelation("a", 1, 2, hand, obj),))
+    image = np.zeros((240, 320, 3), np.uint8)
+    hand_track, cup_track = hand(1, (20.0, 20.0, 100.0, 120.0)), cup(2, (200.0, 100.0, 260.0, 180.0))
+
+    def related(*names: str) -> FrameView:
+        relations = tuple(ActiveRelation(name, hand_track, cup_track) for name in names)
+        return view(image, hands=(hand_track,), objects=(cup_track,), relations=relations)
+
+    two, joined, only_a = related("a", "b"), related("a, b"), related("a")
     assert np.array_equal(render(two), render(joined))
     assert not np.array_equal(render(two), render(only_a))

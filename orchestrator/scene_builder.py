@@ -1,53 +1,41 @@
-"""What fusion does with one frame: trackers, relations and the records, with no threads in sight.
+"""What happens to one frame after detection: trackers, relations, records and the `Scene`, no threads in sight.
 
-The runtime hands `Fusion.step` the detector results that belong to a frame (in realtime mode,
-also late ones, tagged with their own frame), in frame order. Fusion feeds the hand tracker,
-the object tracker and the relation engine, and returns the records for that frame. It keeps
-the latest view of the scene (tracks, active relations, how stale each detector is) for
-renderers.
+The runtime hands `SceneBuilder.step` the detector results that belong to a frame (in realtime
+mode, also late ones, tagged with their own frame), in frame order. The builder feeds the hand
+tracker, the object tracker and the relation engine, returns the records for that frame, and
+keeps the frame's `Scene` (tracks, active relations, how stale each detector is) for renderers.
+Results that arrive after the last frame was stepped are only recorded (`SceneBuilder.record_late`).
 
 Example:
-    >>> fusion = Fusion(config, emit={"tracks"}, fps=30.0)          # doctest: +SKIP
-    >>> records = fusion.step(0, 0.0, results)                        # doctest: +SKIP
+    >>> builder = SceneBuilder(config, emit={"tracks"}, fps=30.0)          # doctest: +SKIP
+    >>> records = builder.step(0, 0.0, (640, 480), results)                # doctest: +SKIP
+    >>> builder.scene.hands                                                # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from detectors.base import Detections
+from detectors.detections import Detections
 from orchestrator.config import PipelineConfig, TrackerSpec
 from orchestrator.errors import UserError
 from orchestrator.events import DetectionsRecord, Record, TracksRecord
 from orchestrator.relations import RelationEngine
-from trackers.base import Track, Tracker
+from orchestrator.scene import ActiveRelation, Scene
+from trackers.track import Track
+from trackers.tracker import Tracker
 
 
 @dataclass(frozen=True)
 class DetectorResult:
-    """One detector's answer on one frame."""
+    """One detector's answer on one frame (``time_s`` in source seconds, ``latency_ms`` of its ``detect`` call)."""
 
     detector: str
     frame_index: int
     time_s: float
     detections: Detections
     latency_ms: float
-
-
-@dataclass(frozen=True)
-class SceneState:
-    """The scene after fusion's last step, for renderers."""
-
-    frame_index: int = -1
-    hands: tuple[Track, ...] = ()
-    objects: tuple[Track, ...] = ()
-    #: ``(relation name, hand track id, object track id)`` of the relations active now.
-    relations: tuple[tuple[str, int, int], ...] = ()
-    #: The detections of the detectors that answered on this step, by detector name.
-    detections: dict[str, Detections] = field(default_factory=dict)
-    #: Frames since each detector's last result.
-    staleness_frames: dict[str, int] = field(default_factory=dict)
 
 
 def _build(spec: TrackerSpec, where: str) -> Tracker:
@@ -57,8 +45,12 @@ def _build(spec: TrackerSpec, where: str) -> Tracker:
         raise UserError(f"{where} ({spec.type}): {exc}") from exc
 
 
-class Fusion:
-    """Trackers, relations and records for one run; `step` once per frame, in order, then `finish`."""
+class SceneBuilder:
+    """Trackers, relations, records and one `Scene` per frame for one run.
+
+    Call `step` once per frame, in frame order, then `finish`. Raises `UserError` at construction
+    when a tracker rejects its parameters.
+    """
 
     def __init__(self, config: PipelineConfig, emit: Iterable[str], fps: float) -> None:
         self.config = config
@@ -69,15 +61,14 @@ class Fusion:
         )
         self.relations = RelationEngine(config.relations, fps) if config.relations is not None else None
         self._last_result_frame: dict[str, int] = {}
-        self.state = SceneState()
+        #: The scene of the last frame `step` was called on; ``None`` before the first.
+        self.scene: Scene | None = None
 
-    def step(
-        self, frame_index: int, time_s: float, results: Sequence[DetectorResult], advance: bool = True
-    ) -> list[Record]:
-        """Records for frame ``frame_index`` given the results that arrived for it.
+    def record_late(self, results: Sequence[DetectorResult]) -> list[Record]:
+        """Records for results that arrived after the last frame was stepped (realtime, end of stream).
 
-        ``advance=False`` only records ``results`` (realtime results that arrived after the last
-        frame was fused): trackers and relations have already reported that frame.
+        Trackers and relations have already reported that frame: the results are only recorded
+        (``detections`` records, when emitted) and counted for staleness; the scene stays as it is.
         """
         records: list[Record] = []
         if "detections" in self.emit:
@@ -88,17 +79,26 @@ class Fusion:
         for result in results:
             last = self._last_result_frame.get(result.detector, -1)
             self._last_result_frame[result.detector] = max(last, result.frame_index)
-        if not advance:
-            return records
+        return records
 
+    def step(
+        self, frame_index: int, time_s: float, frame_size: tuple[int, int], results: Sequence[DetectorResult]
+    ) -> list[Record]:
+        """Records for frame ``frame_index`` given the results that arrived for it; updates `scene`.
+
+        ``frame_size`` is ``(width, height)`` in pixels of the frame the detectors saw.
+        """
+        records = self.record_late(results)
         hands = self._track(self.hand_tracker, self.config.tracker, frame_index, time_s, results, records)
         objects = self._track(self.object_tracker, self.config.object_tracker, frame_index, time_s, results, records)
-        active: tuple[tuple[str, int, int], ...] = ()
+        active: tuple[ActiveRelation, ...] = ()
         if self.relations is not None:
             records += self.relations.update(frame_index, time_s, hands, objects)
-            active = tuple(self.relations.active())
-        self.state = SceneState(
+            active = self.relations.active()
+        self.scene = Scene(
             frame_index=frame_index,
+            time_s=time_s,
+            frame_size=frame_size,
             hands=hands,
             objects=objects,
             relations=active,

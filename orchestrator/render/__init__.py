@@ -1,0 +1,67 @@
+"""Drawing what the pipeline sees: overlays on frames, a video file, a window, and a render thread.
+
+::
+
+    SceneBuilder ─► Scene ─┐
+    source frame (RGB) ────┴► FrameView ─► RenderWorker.submit ─► (bounded queue) ─► render thread:
+                                                                  render() ─► VideoOut.write
+                                                                            └► Display.show
+
+Modules: `view` (`FrameView`: a `Scene` plus the image and the HUD's extras), `style` (`Style`
+and its pixel sizes), `colors` (per-id and per-label colours), `draw` (`render`), `video`
+(`FrameSink`, `VideoOut`), `display` (`display_available`, `Display`) and `worker` (`RenderWorker`).
+
+`render` turns one `FrameView` into a new BGR image (what ``cv2.imshow`` and ``cv2.VideoWriter``
+take); the source frame is never modified. The legend:
+
+* hand tracks: a box in the track's colour (deterministic per track id) labelled ``hand #3``.
+  An *observed* box (a detection matched on this very frame) is a **solid** line; a *predicted*
+  box (the tracker's estimate while the detector did not see the hand) is a **dashed**, thinner
+  line and its label says for how long: ``hand #3 pred 2``.
+* object tracks: the same, labelled ``cup #2 0.42`` (label, id, score of the last detection).
+* raw detections of detectors whose results are not already drawn as tracks (a detector that no
+  tracker follows): a solid box in a colour per label, labelled ``cup 0.42``.
+* relations: a line from the hand box centre to the object box centre, labelled with the
+  relation name beside the line's midpoint (the midpoint itself stays on the line); several
+  relations on one hand-object pair share one line and one label (``holding, near``).
+* the HUD (top-left, on a darkened patch): frame index, source time and fps, then one line per
+  detector with the frames since its last result (``objects: 3 fr``); stale detectors in orange.
+
+Line widths and fonts scale with the image's shorter side, so 320x240 and 1920x1080 both read well.
+`RenderWorker` runs drawing and output off the detection path: the producer only enqueues a view.
+
+Example:
+    >>> import numpy as np
+    >>> from orchestrator.scene import Scene
+    >>> from trackers.track import Track
+    >>> hand = Track(1, (40, 60, 120, 200), 0.9, "hand", 0)
+    >>> view = FrameView(Scene(0, 0.0, (320, 240), hands=(hand,)), np.zeros((240, 320, 3), np.uint8))
+    >>> bgr = render(view)
+    >>> bgr.shape, bgr.dtype
+    ((240, 320, 3), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+from orchestrator.render.colors import label_color, track_color
+from orchestrator.render.display import Display, display_available
+from orchestrator.render.draw import render
+from orchestrator.render.style import DEFAULT_STYLE, Color, Style
+from orchestrator.render.video import FrameSink, VideoOut
+from orchestrator.render.view import FrameView
+from orchestrator.render.worker import RenderWorker
+
+__all__ = [
+    "DEFAULT_STYLE",
+    "Color",
+    "Display",
+    "FrameSink",
+    "FrameView",
+    "RenderWorker",
+    "Style",
+    "VideoOut",
+    "display_available",
+    "label_color",
+    "render",
+    "track_color",
+]

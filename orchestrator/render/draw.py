@@ -1,0 +1,197 @@
+"""Pure drawing: `render` turns one `FrameView` into a new BGR image with the overlays.
+
+The source frame is never modified. The legend (see `orchestrator.render` for all of it): hand
+and object tracks as boxes in their track colour (solid when observed on this frame, dashed and
+thinner when predicted), raw detections of untracked detectors in a colour per label, relations
+as a line between box centres labelled with the relation names, and the HUD (frame, time, fps,
+staleness per detector).
+
+Example:
+    >>> from orchestrator.scene import Scene
+    >>> rgb = np.zeros((240, 320, 3), np.uint8)
+    >>> bgr = render(FrameView(Scene(0, 0.0, (320, 240)), rgb))
+    >>> bgr.shape, bgr.dtype
+    ((240, 320, 3), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from orchestrator.render.colors import label_color, text_color, track_color
+from orchestrator.render.style import DEFAULT_STYLE, FONT, Color, Metrics, Style, metrics
+from orchestrator.render.view import FrameView
+from orchestrator.scene import ActiveRelation
+from trackers.track import Track
+
+
+def _int_box(box: Sequence[float], width: int, height: int, margin: int) -> tuple[int, int, int, int]:
+    # Clip first: OpenCV takes int32 coordinates, and a wild predicted box must not overflow them.
+    # The margin keeps an edge that lies outside the frame outside (it is not drawn on the border).
+    x1, y1, x2, y2 = box
+    lo_x, hi_x, lo_y, hi_y = -margin, width - 1 + margin, -margin, height - 1 + margin
+    return (
+        round(min(max(x1, lo_x), hi_x)),
+        round(min(max(y1, lo_y), hi_y)),
+        round(min(max(x2, lo_x), hi_x)),
+        round(min(max(y2, lo_y), hi_y)),
+    )
+
+
+def _dashed_rectangle(
+    img: np.ndarray, p1: tuple[int, int], p2: tuple[int, int], color: Color, thickness: int, dash: int
+) -> None:
+    """A dashed rectangle in one `cv2.polylines` call (one call per dash would cost ~100 calls per box)."""
+    x1, y1 = p1
+    x2, y2 = p2
+    segments: list[np.ndarray] = []
+    step = 2 * dash
+    for (ax, ay), (bx, by) in (((x1, y1), (x2, y1)), ((x2, y1), (x2, y2)), ((x2, y2), (x1, y2)), ((x1, y2), (x1, y1))):
+        length = max(abs(bx - ax), abs(by - ay))
+        if length == 0:
+            continue
+        starts = np.arange(0, length, step, dtype=np.float64)
+        ends = np.minimum(starts + dash, length)
+        dx, dy = (bx - ax) / length, (by - ay) / length
+        seg = np.empty((starts.size, 2, 2), np.int32)
+        seg[:, 0, 0] = np.rint(ax + dx * starts)
+        seg[:, 0, 1] = np.rint(ay + dy * starts)
+        seg[:, 1, 0] = np.rint(ax + dx * ends)
+        seg[:, 1, 1] = np.rint(ay + dy * ends)
+        segments.extend(seg)
+    if segments:
+        cv2.polylines(img, segments, False, color, thickness, cv2.LINE_8)
+
+
+def _label(
+    img: np.ndarray, text: str, x: int, y: int, color: Color, m: Metrics, above: bool = True
+) -> tuple[int, int, int, int]:
+    """A filled label with its bottom-left at ``(x, y)`` (above) or top-left (below); kept inside the image.
+
+    Returns the label's rectangle ``x0, y0, x1, y1``.
+    """
+    (tw, th), baseline = cv2.getTextSize(text, FONT, m.font_scale, m.font_thickness)
+    w, h = tw + 2 * m.pad, th + baseline + 2 * m.pad
+    height, width = img.shape[:2]
+    x0 = min(max(x, 0), max(0, width - w))
+    y0 = y - h if above else y
+    if y0 < 0:  # no room above (box at the top of the frame): put it inside, under the edge
+        y0 = y if above else 0
+    y0 = min(y0, max(0, height - h))
+    cv2.rectangle(img, (x0, y0), (x0 + w - 1, y0 + h - 1), color, cv2.FILLED)
+    cv2.putText(
+        img, text, (x0 + m.pad, y0 + m.pad + th), FONT, m.font_scale, text_color(color), m.font_thickness, cv2.LINE_AA
+    )
+    return x0, y0, x0 + w - 1, y0 + h - 1
+
+
+def _draw_box(
+    img: np.ndarray, box: Sequence[float], color: Color, text: str, predicted: bool, m: Metrics, size: tuple[int, int]
+) -> None:
+    width, height = size
+    x1, y1, x2, y2 = _int_box(box, width, height, 2 * m.thickness + 1)
+    if predicted:
+        _dashed_rectangle(img, (x1, y1), (x2, y2), color, m.thin, m.dash)
+    else:
+        # LINE_8, not LINE_AA: exact colours on the outline (and cheaper); text alone is antialiased.
+        cv2.rectangle(img, (x1, y1), (x2, y2), color, m.thickness, cv2.LINE_8)
+    _label(img, text, x1 - m.thickness // 2, y1 - m.thickness // 2, color, m)
+
+
+def _track_text(track: Track, name: str, with_score: bool) -> str:
+    text = f"{name} #{track.track_id}"
+    if with_score:
+        text += f" {track.score:.2f}"
+    if track.box_source == "predicted":
+        text += f" pred {track.frames_since_observed}"
+    return text
+
+
+def _centre(box: Sequence[float]) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+
+
+def _draw_relation(
+    img: np.ndarray, name: str, hand_box: Sequence[float], object_box: Sequence[float], style: Style, m: Metrics
+) -> None:
+    height, width = img.shape[:2]
+    limit = 4 * max(width, height)  # clip before int32: a wild box must not overflow OpenCV's coordinates
+    hx, hy = (min(max(v, -limit), limit) for v in _centre(hand_box))
+    ox, oy = (min(max(v, -limit), limit) for v in _centre(object_box))
+    p, q = (round(hx), round(hy)), (round(ox), round(oy))
+    cv2.line(img, p, q, style.relation_color, m.thickness, cv2.LINE_8)
+    cv2.circle(img, p, m.radius, style.relation_color, cv2.FILLED, cv2.LINE_8)
+    cv2.circle(img, q, m.radius, style.relation_color, cv2.FILLED, cv2.LINE_8)
+    # Beside the midpoint, up and to the right, so the midpoint itself stays visibly on the line.
+    mx, my = round((hx + ox) / 2), round((hy + oy) / 2)
+    gap = m.thickness + m.radius
+    _label(img, name, mx + gap, my - gap, style.relation_color, m)
+
+
+def _draw_hud(img: np.ndarray, view: FrameView, style: Style, m: Metrics) -> None:
+    scene = view.scene
+    fps = "-- fps" if view.fps is None else f"{view.fps:.1f} fps"
+    lines: list[tuple[str, Color]] = [(f"frame {scene.frame_index}  {scene.time_s:.2f}s  {fps}", style.hud_color)]
+    for name, stale in scene.staleness_frames.items():
+        lines.append((f"{name}: {stale} fr", style.hud_stale_color if stale >= style.stale_frames else style.hud_color))
+    sizes = [cv2.getTextSize(text, FONT, m.font_scale, m.font_thickness) for text, _ in lines]
+    line_h = max(th + base for (_, th), base in sizes) + m.pad
+    box_w = max(tw for (tw, _), _ in sizes) + 2 * m.pad
+    box_h = line_h * len(lines) + m.pad
+    height, width = img.shape[:2]
+    roi = img[0 : min(box_h, height), 0 : min(box_w, width)]
+    # Halve the patch behind the text (a shift, not a blend of the whole frame): legible on any scene.
+    np.right_shift(roi, 1, out=roi)
+    for i, ((text, color), ((_, th), _)) in enumerate(zip(lines, sizes, strict=True)):
+        y = m.pad + i * line_h + th
+        cv2.putText(img, text, (m.pad, y), FONT, m.font_scale, color, m.font_thickness, cv2.LINE_AA)
+
+
+def render(view: FrameView, style: Style | None = None) -> np.ndarray:
+    """Draw `view`'s overlays on a copy of its frame; returns a new BGR ``uint8 (H, W, 3)`` image.
+
+    ``view.rgb`` is never modified. Drawing order, bottom to top: raw detections, object tracks,
+    hand tracks, relations, HUD.
+
+    Example:
+        >>> from orchestrator.scene import Scene
+        >>> rgb = np.zeros((240, 320, 3), np.uint8)
+        >>> rgb[0, 0] = (255, 0, 0)                                    # red, in RGB
+        >>> view = FrameView(Scene(0, 0.0, (320, 240)), rgb)
+        >>> render(view, Style(show_hud=False))[0, 0].tolist()         # red, in BGR
+        [0, 0, 255]
+    """
+    style = DEFAULT_STYLE if style is None else style
+    scene = view.scene
+    # The one copy of the frame, fused with the RGB → BGR swap that the output needs anyway.
+    img = cv2.cvtColor(view.rgb, cv2.COLOR_RGB2BGR)
+    height, width = img.shape[:2]
+    size = (width, height)
+    m = metrics(style, width, height)
+    for name, dets in scene.detections.items():
+        if name in view.tracked_detectors:
+            continue
+        for box, score, label in zip(dets.boxes.tolist(), dets.scores.tolist(), dets.labels, strict=True):
+            _draw_box(img, box, label_color(label, style), f"{label} {score:.2f}", False, m, size)
+    for track in scene.objects:
+        color = track_color(track.track_id, "object", style)
+        text = _track_text(track, track.label, with_score=True)
+        _draw_box(img, track.box, color, text, track.box_source == "predicted", m, size)
+    for track in scene.hands:
+        color = track_color(track.track_id, "hand", style)
+        _draw_box(img, track.box, color, _track_text(track, "hand", False), track.box_source == "predicted", m, size)
+    # Several relations on one hand-object pair share one line and one label ("holding, near"):
+    # drawn one by one, their labels would cover each other.
+    pairs: dict[tuple[int, int], list[ActiveRelation]] = {}
+    for relation in scene.relations:
+        pairs.setdefault((relation.hand_id, relation.object_id), []).append(relation)
+    for group in pairs.values():
+        first = group[0]
+        name = ", ".join(r.name for r in group)
+        _draw_relation(img, name, first.hand_track.box, first.object_track.box, style, m)
+    if style.show_hud:
+        _draw_hud(img, view, style, m)
+    return img
