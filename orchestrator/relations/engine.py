@@ -26,7 +26,7 @@ Each pair is independent: two hands can hold the same object, one hand two objec
 Example:
     >>> from orchestrator.relations.predicates import Overlap
     >>> from orchestrator.relations.spec import ObjectsSpec, RelationSpec, RelationsSpec
-    >>> from trackers.base import Track
+    >>> from trackers.track import Track
     >>> spec = RelationsSpec(ObjectsSpec("objects"), (RelationSpec("touching", Overlap(min_iou=0.1), enter_frames=2),))
     >>> engine = RelationEngine(spec, fps=10)
     >>> hand, cup = Track(1, (0, 0, 10, 10), 0.9, "hand", 0), Track(7, (5, 0, 15, 10), 0.8, "cup", 41)
@@ -47,11 +47,11 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from detectors.geometry import Box, covered_share
 from orchestrator.events import Record, RelationEndRecord, RelationStartRecord, RelationUpdateRecord
-from orchestrator.relations.predicates import Box, covered_share
 from orchestrator.relations.spec import NotHandSpec, RelationSpec, RelationsSpec
 from orchestrator.scene import ActiveRelation
-from trackers.base import Track
+from trackers.track import Track
 
 #: Source times are compared with this slack: they come rounded from containers and are
 #: written rounded to 1e-6 s, so 0.1 s of 30 fps frames must count as 0.1 s.

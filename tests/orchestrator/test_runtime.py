@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from conftest import REPO_ROOT, make_video, validate_records, write_fixture, write_pipeline
 
-from detectors.base import Detections, Detector
+from detectors.detections import Detections
+from detectors.detector import Detector
 from orchestrator.config import load_pipeline
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.events import dumps
