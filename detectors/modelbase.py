@@ -2,8 +2,9 @@
 
 `StoreModelDetector` handles the parameters every such plugin has (``score_threshold``,
 ``nms_iou``, ``max_detections``, ``runtime``, ``precision``, ``num_threads``), validates them
-against the class's ``params_schema`` in ``__init__``, and in `load` opens the installed model
-with the chosen runtime. Subclasses write `detect`: preprocessing, `infer`, postprocessing.
+against the class's ``params_schema`` in ``__init__``, and in `load` opens the model files the
+application bound with `StoreModelDetector.bind_model_files` (a `ModelFiles` value) in the chosen
+runtime. Subclasses write `detect`: preprocessing, `infer`, postprocessing.
 
 Nothing heavy is imported at module level: TensorFlow and LiteRT load in `load`.
 
@@ -20,8 +21,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from detectors.base import Detector
-from orchestrator.errors import UserError
+from detectors.detector import Detector
+from detectors.errors import ModelError, ParamsError
+from detectors.modelfiles import ModelFiles
+from detectors.params import check_params
 
 RUNTIMES = ("litert", "tf")
 
@@ -55,13 +58,14 @@ def params_schema(precisions: Sequence[str], extra: Mapping[str, Any] | None = N
 
 
 class StoreModelDetector(Detector):
-    """A detector running a model installed by `orchestrator.modelstore` in LiteRT or TensorFlow.
+    """A detector running an installed model in LiteRT or TensorFlow.
 
-    Subclasses set ``model_name`` (the store's name, which is also the registry name), ``labels``,
-    ``input_size``, ``precisions``, ``params_schema`` and implement `detect`.
+    Subclasses set ``model_name`` (the name its files are installed under, which is also the
+    plugin name), ``labels``, ``input_size``, ``precisions``, ``params_schema`` and implement
+    `detect`. The application hands it the installed files (`bind_model_files`) before `load`.
     """
 
-    #: The model store name of the model.
+    #: The name the model's files are installed under.
     model_name: ClassVar[str] = ""
     #: Precisions this model may run at (the manifest says which can be built).
     precisions: ClassVar[tuple[str, ...]] = ("fp32",)
@@ -91,7 +95,7 @@ class StoreModelDetector(Detector):
         if runtime == "tf" and precision == "auto":
             precision = "fp32"
         if runtime == "tf" and precision != "fp32":
-            raise UserError(f"{self.model_name}: precision {precision} needs runtime: litert (tf runs fp32 only)")
+            raise ParamsError(f"{self.model_name}: precision {precision} needs runtime: litert (tf runs fp32 only)")
         self.score_threshold = float(score_threshold)
         self.nms_iou = float(nms_iou)
         self.max_detections = int(max_detections)
@@ -99,37 +103,46 @@ class StoreModelDetector(Detector):
         self.precision = precision
         self.num_threads = int(num_threads)
         self._runner: Any = None
+        self._model_files: ModelFiles | None = None
 
     def _validate(self, params: Mapping[str, Any]) -> None:
-        import jsonschema
-
-        validator = jsonschema.Draft202012Validator(self.params_schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(dict(params)))
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path)
-            raise UserError(f"{self.model_name}: parameter {where or '(params)'}: {error.message}")
+        check_params(self.model_name, self.params_schema, params)
 
     def score_threshold_for(self, label: str) -> float:
         """The score a detection of ``label`` needs to be kept (the operating point)."""
         return self.score_threshold
 
     # ---------------------------------------------------------------- life cycle
-    def load(self) -> None:
-        """Open the installed model in the chosen runtime.
+    def bind_model_files(self, files: ModelFiles) -> None:
+        """Take the installed files `load` opens (the application resolves them; see `ModelFiles`).
 
-        Raises `UserError` naming the command to run when the model (or its int8 build) is not
-        in the model store.
+        Raises:
+            ModelError: ``files`` belong to another model.
+        """
+        if files.name != self.model_name:
+            raise ModelError(f"{self.model_name}: given the model files of {files.name}")
+        self._model_files = files
+
+    def load(self) -> None:
+        """Open the bound model files in the chosen runtime.
+
+        Raises:
+            ModelError: no files were bound, or none for this runtime and precision (the message
+                is the one the application gave for it, e.g. naming the command that builds it).
         """
         if self._runner is not None:
             return
-        from orchestrator.modelstore import installed_model
-
-        model = installed_model(self.model_name)
+        files = self._model_files
+        if files is None:
+            raise ModelError(
+                f"{self.model_name}: no model files bound; the application passes them with bind_model_files() "
+                "before load()"
+            )
         if self.precision == "auto":
-            # The fastest build whose accuracy holds: int8 once `models quantize` has made it.
-            self.precision = "int8" if "int8" in model.precisions else "fp32"
-        path = model.runtime_file(self.runtime, self.precision)
-        inputs, outputs = [model.manifest.input_tensor], list(model.manifest.outputs)
+            # The fastest build whose accuracy holds: int8 once it has been built.
+            self.precision = "int8" if "int8" in files.precisions else "fp32"
+        path = files.path(self.runtime, self.precision)
+        inputs, outputs = [files.input_tensor], list(files.outputs)
         if self.runtime == "tf":
             from detectors.tfjs import TFGraphRunner, read_graph_def
 

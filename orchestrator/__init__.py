@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.tflogs import quiet_environment
+
+# TensorFlow's start-up and C++ log lines stay off the terminal (set before anything imports it).
+quiet_environment()
+
 __version__ = "0.1.0"
 __all__ = ["run"]
 

@@ -30,7 +30,7 @@ from orchestrator.errors import (
 
 #: Modules contributing more commands; each has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "orchestrator.modelstore_cli",
+    "orchestrator.modelstore.cli",
     "orchestrator.evaluation.detection_cli",
     "orchestrator.evaluation.tracking_cli",
     "orchestrator.bench",

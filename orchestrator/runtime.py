@@ -273,11 +273,14 @@ class Runtime:
             raise PipelineError(self._error)
 
     def _load_detectors(self) -> list[tuple[DetectorSpec, Detector]]:
+        from orchestrator.modelstore.binding import bind_model_files
+
         detectors = instantiate(self.config)
         loaded: list[tuple[DetectorSpec, Detector]] = []
         try:
             for spec, detector in detectors:
                 try:
+                    bind_model_files(detector)
                     detector.load()
                 except UserError as exc:
                     raise UserError(f"detector '{spec.name}' ({spec.plugin}): {exc}") from exc

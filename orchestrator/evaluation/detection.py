@@ -323,7 +323,7 @@ def evaluate(
         0.95
     """
     from orchestrator.errors import RegistryError
-    from orchestrator.modelstore import read_rgb
+    from orchestrator.modelstore import bind_model_files, read_rgb
     from orchestrator.registry import DETECTORS
 
     if isinstance(detector, str):
@@ -347,7 +347,7 @@ def evaluate(
             f"{detector} outputs none of the dataset's classes ({', '.join(dataset.class_names) or 'none'})"
         )
     sizes, detections = [], []
-    with cls(**run_params) as model:
+    with bind_model_files(cls(**run_params)) as model:
         for image in dataset.images:
             frame = read_rgb(image.path)
             sizes.append((int(frame.shape[1]), int(frame.shape[0])))

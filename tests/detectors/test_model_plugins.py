@@ -13,7 +13,10 @@ import pytest
 from detectors.centernet import CenterNetDetector
 from detectors.coco import COCO_LABELS
 from detectors.egohands import EgoHandsDetector
+from detectors.errors import ModelError
+from detectors.modelfiles import ModelFiles
 from orchestrator.errors import UserError
+from orchestrator.modelstore import ModelStore, bind_model_files
 from orchestrator.registry import DETECTORS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +35,7 @@ def test_registered_with_labels_and_input_sizes() -> None:
 def test_importing_the_plugins_does_not_import_tensorflow() -> None:
     code = (
         "import sys, detectors.egohands, detectors.centernet; "
-        "print(sorted(m for m in ('tensorflow', 'ai_edge_litert', 'cv2') if m in sys.modules))"
+        "print(sorted(m for m in ('tensorflow', 'ai_edge_litert', 'cv2', 'orchestrator') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -75,21 +78,31 @@ def test_per_class_thresholds_and_class_filter() -> None:
     assert detector.score_threshold_for("person") == float("inf")
 
 
-def test_load_without_the_model_names_the_import_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_binding_without_the_model_names_the_import_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORCHESTRATOR_MODELS", str(tmp_path))
     with pytest.raises(UserError) as info:
+        bind_model_files(EgoHandsDetector())
+    assert str(info.value) == (
+        f"model hands.egohands is not installed in {tmp_path}; run `python -m orchestrator models import "
+        "../shared/npm/*.tgz` (or `python -m orchestrator models pull`)"
+    )
+
+
+def test_load_without_bound_files_is_a_model_error() -> None:
+    with pytest.raises(ModelError, match=r"hands\.egohands: no model files bound; .*bind_model_files\(\)"):
         EgoHandsDetector().load()
-    assert "model hands.egohands is not installed" in str(info.value)
-    assert "python -m orchestrator models import ../shared/npm/*.tgz" in str(info.value)
+    files = ModelFiles("objects.coco.centernet", "in:0", ("out:0",), {})
+    with pytest.raises(ModelError, match=r"given the model files of objects\.coco\.centernet"):
+        EgoHandsDetector().bind_model_files(files)
 
 
-def test_int8_before_quantize_names_the_quantize_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_int8_before_quantize_names_the_quantize_command(tmp_path: Path) -> None:
     folder = tmp_path / "hands.egohands"
     folder.mkdir()
     (folder / "installed.json").write_text(json.dumps({"files": {"graph.pb": {}, "model.fp32.tflite": {}}}))
-    monkeypatch.setenv("ORCHESTRATOR_MODELS", str(tmp_path))
-    with pytest.raises(UserError) as info:
-        EgoHandsDetector(precision="int8").load()
+    detector = bind_model_files(EgoHandsDetector(precision="int8"), ModelStore(tmp_path))
+    with pytest.raises(ModelError) as info:
+        detector.load()
     assert str(info.value) == (
         "hands.egohands: precision int8 is not built yet; run "
         "`python -m orchestrator models quantize hands.egohands --calibration-images DIR` first"

@@ -17,6 +17,7 @@ from detectors.centernet import CenterNetDetector
 from detectors.detections import Detections
 from detectors.egohands import EgoHandsDetector
 from detectors.geometry import iou_matrix, nms
+from orchestrator.modelstore import bind_model_files
 
 HAND_FRAMES = (
     "CARDS_LIVINGROOM_B_T_frame_0342.jpg",
@@ -37,7 +38,10 @@ def _assert_same(a: Detections, b: Detections, px: float, score: float) -> None:
 
 
 def test_hands_litert_and_tf_agree_on_egohands_frames(real_models: Path) -> None:
-    with EgoHandsDetector(precision="fp32") as lite, EgoHandsDetector(runtime="tf") as tf_model:
+    with (
+        bind_model_files(EgoHandsDetector(precision="fp32")) as lite,
+        bind_model_files(EgoHandsDetector(runtime="tf")) as tf_model,
+    ):
         for frame in _hand_frames():
             expected = tf_model.detect(frame)
             assert len(expected) >= 3
@@ -45,7 +49,10 @@ def test_hands_litert_and_tf_agree_on_egohands_frames(real_models: Path) -> None
 
 
 def test_hands_int8_finds_the_same_hands(real_models: Path) -> None:
-    with EgoHandsDetector(precision="fp32") as fp32, EgoHandsDetector(precision="int8") as int8:
+    with (
+        bind_model_files(EgoHandsDetector(precision="fp32")) as fp32,
+        bind_model_files(EgoHandsDetector(precision="int8")) as int8,
+    ):
         for frame in _hand_frames():
             strong = fp32.detect(frame).select(fp32.detect(frame).scores > 0.7)
             quantized = int8.detect(frame)
@@ -84,7 +91,7 @@ def _reference(runner, frame: np.ndarray, threshold: float = 0.5, iou: float = 0
 
 
 def test_plugin_feeds_rgb_and_matches_the_full_graph(real_models: Path, full_hand_graph) -> None:
-    with EgoHandsDetector(precision="fp32") as detector:
+    with bind_model_files(EgoHandsDetector(precision="fp32")) as detector:
         for frame in _hand_frames()[:2]:
             got = detector.detect(frame)
             rgb = _reference(full_hand_graph, frame)
@@ -97,13 +104,17 @@ def test_plugin_feeds_rgb_and_matches_the_full_graph(real_models: Path, full_han
 
 def test_centernet_runtimes_agree_and_classes_filter(real_models: Path) -> None:
     frame = read_rgb(shared_path("data/coco128/images/train2017/000000000036.jpg"))
-    with CenterNetDetector(score_threshold=0.2) as lite, CenterNetDetector(score_threshold=0.2, runtime="tf") as tfm:
+    with (
+        bind_model_files(CenterNetDetector(score_threshold=0.2)) as lite,
+        bind_model_files(CenterNetDetector(score_threshold=0.2, runtime="tf")) as tfm,
+    ):
         got, expected = lite.detect(frame), tfm.detect(frame)
     assert "person" in got.labels
     _assert_same(got, expected, px=1.0, score=0.01)
     h, w = frame.shape[:2]
     assert got.boxes[:, 2].max() <= w and got.boxes[:, 3].max() <= h
-    with CenterNetDetector(score_threshold=0.2, classes=["umbrella"], class_thresholds={"umbrella": 0.3}) as only:
+    only_umbrellas = CenterNetDetector(score_threshold=0.2, classes=["umbrella"], class_thresholds={"umbrella": 0.3})
+    with bind_model_files(only_umbrellas) as only:
         filtered = only.detect(frame)
     assert set(filtered.labels) == {"umbrella"} and filtered.scores.min() >= 0.3
 
@@ -131,6 +142,6 @@ def test_bench_reports_litert_against_tf(real_models: Path) -> None:
 
 def test_hands_default_precision_is_int8_once_quantized(real_models: Path) -> None:
     # real_models has run `models quantize`: the default (auto) takes the int8 build.
-    with EgoHandsDetector() as default, EgoHandsDetector(runtime="tf") as tf_model:
+    with bind_model_files(EgoHandsDetector()) as default, bind_model_files(EgoHandsDetector(runtime="tf")) as tf_model:
         assert default.precision == "int8"
         assert tf_model.precision == "fp32"

@@ -18,6 +18,8 @@ from orchestrator import modelstore
 from orchestrator.errors import UserError
 from orchestrator.modelstore import ModelStore, sha256_file
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def _one_line_error(excinfo: pytest.ExceptionInfo[UserError]) -> str:
     message = str(excinfo.value)
@@ -120,6 +122,23 @@ def test_unknown_tarball_and_missing_file(tiny_package: SimpleNamespace, tmp_pat
     assert cache_leftovers(tiny_package.cache) == []
 
 
+def test_unknown_tarballs_among_known_ones_are_skipped(tiny_package: SimpleNamespace, tmp_path: Path) -> None:
+    other = tmp_path / "mediapipe-hands-0.4.tgz"
+    other.write_bytes(b"another project's package")
+    skipped: list[tuple[Path, str]] = []
+    (model,) = tiny_package.store().import_tarballs([other, tiny_package.tarball], lambda p, m: skipped.append((p, m)))
+    assert model.name == "tiny.model"
+    assert skipped == [(other, f"{other}: not a known model package (sha512 matches no manifest); "
+                        "expected one of: tiny-model-1.0.0.tgz")]
+    with pytest.raises(UserError, match="not a known model package"):  # none known: still an error
+        tiny_package.store().import_tarballs([other, other])
+    # A known name with the wrong bytes is never skipped, and fails before anything is converted.
+    with tiny_package.tarball.open("ab") as stream:
+        stream.write(b"\0")
+    with pytest.raises(UserError, match="integrity mismatch"):
+        tiny_package.store().import_tarballs([other, tiny_package.tarball])
+
+
 def test_renamed_tarball_is_matched_by_integrity(tiny_package: SimpleNamespace, tmp_path: Path) -> None:
     renamed = tmp_path / "download.tgz"
     renamed.write_bytes(tiny_package.tarball.read_bytes())
@@ -183,6 +202,20 @@ def test_quantize(tiny_package: SimpleNamespace, tmp_path: Path) -> None:
     assert store.verify()[0].ok
     assert cache_leftovers(tiny_package.cache) == ["tiny.model"]
 
+    # Importing the same package again keeps the int8 build (and how it was calibrated).
+    int8 = model.directory / "model.int8.tflite"
+    int8_sha = sha256_file(int8)
+    (again,) = store.import_tarballs([tiny_package.tarball])
+    assert again.precisions == ("fp32", "int8") and sha256_file(int8) == int8_sha
+    assert again.record["int8"] == model.record["int8"]
+    assert store.verify()[0].ok
+    assert cache_leftovers(tiny_package.cache) == ["tiny.model"]
+
+    # ... but not a tampered one, nor one made from another package.
+    int8.write_bytes(b"tampered")
+    (again,) = store.import_tarballs([tiny_package.tarball])
+    assert again.precisions == ("fp32",) and "int8" not in again.record and store.verify()[0].ok
+
 
 def test_quantize_refused_when_the_manifest_has_no_int8(tiny_package: SimpleNamespace, tmp_path: Path) -> None:
     tiny_package.pin(tiny_package.tarball, precisions=["fp32"])
@@ -211,10 +244,47 @@ def test_real_manifests_match_the_plugins() -> None:
 
 
 def test_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from orchestrator.modelstore import store
+
     monkeypatch.delenv("ORCHESTRATOR_MODELS", raising=False)
-    assert modelstore.default_cache_dir() == Path(modelstore.__file__).resolve().parent.parent / "models" / "cache"
+    assert modelstore.default_cache_dir() == REPO / "models" / "cache"  # a source checkout
+    monkeypatch.setattr(store, "_CHECKOUT", tmp_path / "site-packages")  # an installed package
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert modelstore.default_cache_dir() == tmp_path / "xdg" / "orchestrator" / "models"
     monkeypatch.setenv("ORCHESTRATOR_MODELS", str(tmp_path))
     assert ModelStore().root == tmp_path
+
+
+def test_manifests_are_package_data_not_read_from_the_checkout() -> None:
+    folder = modelstore.packaged_manifests_dir()
+    assert folder == Path(modelstore.__file__).resolve().parent / "manifests"
+    assert sorted(p.name for p in folder.glob("*.yaml")) == ["coco-centernet.yaml", "egohands-ssdlite.yaml"]
+    assert not list((REPO / "models").glob("*.yaml"))
+    assert ModelStore().manifest("hands.egohands").path.parent == folder
+
+
+def test_model_files_for_the_plugins(tiny_package: SimpleNamespace) -> None:
+    from detectors.errors import ModelError
+
+    store = tiny_package.store()
+    (model,) = store.import_tarballs([tiny_package.tarball])
+    files = model.model_files()
+    assert (files.name, files.input_tensor, files.outputs, files.precisions) == (
+        "tiny.model",
+        "input:0",
+        ("output:0",),
+        ("fp32",),
+    )
+    assert files.path("litert", "fp32") == model.directory / "model.fp32.tflite"
+    assert files.path("tf", "fp32") == model.directory / "graph.pb"
+    with pytest.raises(ModelError) as info:
+        files.path("litert", "int8")
+    assert str(info.value) == (
+        "tiny.model: precision int8 is not built yet; run "
+        "`python -m orchestrator models quantize tiny.model --calibration-images DIR` first"
+    )
+    with pytest.raises(ModelError, match="runtime tf runs float32 only"):
+        files.path("tf", "int8")
 
 
 def test_pull_without_npm_is_a_user_error(tiny_package: SimpleNamespace) -> None:

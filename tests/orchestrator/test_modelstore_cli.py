@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from orchestrator import modelstore, modelstore_cli
+from orchestrator import modelstore
 from orchestrator.errors import UserError
+from orchestrator.modelstore import cli as modelstore_cli
+from orchestrator.modelstore import store
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
 def tiny_default_store(tiny_package: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """Make the module-level functions use the tiny package's manifests and cache."""
     monkeypatch.setenv("ORCHESTRATOR_MODELS", str(tiny_package.cache))
-    monkeypatch.setattr(modelstore, "MANIFESTS_DIR", tiny_package.manifests)
+    monkeypatch.setattr(store, "packaged_manifests_dir", lambda: tiny_package.manifests)
     return tiny_package
 
 
@@ -59,6 +61,22 @@ def test_quantize_arguments_and_errors(parser, tiny_default_store, tmp_path) -> 
         args.handler(args)
     with pytest.raises(SystemExit):
         parser.parse_args(["models", "quantize", "tiny.model"])  # --calibration-images is required
+
+
+def test_import_skips_unknown_packages_with_a_warning(
+    parser, tiny_default_store, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "mediapipe-hands-0.4.1675469240.tgz"
+    other.write_bytes(b"a package with no manifest")
+    assert _run(parser, "import", str(other), str(tiny_default_store.tarball)) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"warning: {other}: not a known model package (sha512 matches no manifest); "
+        "expected one of: tiny-model-1.0.0.tgz; skipped\n"
+    )
+    assert captured.out.startswith("installed tiny.model (tiny-model@1.0.0): fp32 in ")
+    with pytest.raises(UserError, match="not a known model package"):
+        _run(parser, "import", str(other))
 
 
 def test_verify_of_an_unknown_name(parser, tiny_default_store) -> None:

@@ -10,6 +10,7 @@ Example (wired into the main CLI)::
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +70,19 @@ def _report(models: list[modelstore.InstalledModel]) -> None:
         print(f"installed {model.name} ({model.manifest.spec}): {', '.join(model.precisions)} in {model.directory}")
 
 
+def _warn_skipped(path: Path, message: str) -> None:
+    print(f"warning: {message}; skipped", file=sys.stderr, flush=True)
+
+
 def cmd_pull(args: argparse.Namespace) -> int:
     """``models pull [NAME...]``."""
-    _report(modelstore.pull(args.names, args.npm))
+    _report(modelstore.pull(args.names, args.npm, _warn_skipped))
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """``models import TARBALL...``."""
-    _report(modelstore.import_tarballs(args.tarballs))
+    """``models import TARBALL...``: a tarball no manifest knows is skipped with a warning when others are known."""
+    _report(modelstore.import_tarballs(args.tarballs, _warn_skipped))
     return 0
 
 

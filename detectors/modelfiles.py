@@ -1,0 +1,87 @@
+"""What a model detector is given to load: its installed files, by runtime and precision.
+
+The detector library does not know where models are stored or how they are installed. The
+application resolves a plugin's files (from its model store) into a `ModelFiles` value and
+hands it to the plugin with ``bind_model_files`` before `Detector.load`; a plugin that needs
+such files says so by having a ``model_name`` and that method (`UsesModelFiles`).
+
+Example:
+    >>> from pathlib import Path
+    >>> files = ModelFiles(
+    ...     name="hands.egohands",
+    ...     input_tensor="input:0",
+    ...     outputs=("scores:0", "boxes:0"),
+    ...     paths={("litert", "fp32"): Path("m/model.fp32.tflite"), ("tf", "fp32"): Path("m/graph.pb")},
+    ...     missing={("litert", "int8"): "hands.egohands: precision int8 is not built yet"},
+    ... )
+    >>> files.precisions, files.path("tf", "fp32").name
+    (('fp32',), 'graph.pb')
+    >>> files.path("litert", "int8")
+    Traceback (most recent call last):
+    ...
+    detectors.errors.ModelError: hands.egohands: precision int8 is not built yet
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from detectors.errors import ModelError
+
+#: Precisions in the order `ModelFiles.precisions` lists them.
+PRECISIONS = ("fp32", "int8")
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """The runtime files of one installed model, and how to feed and read it.
+
+    Attributes:
+        name: the model's name (the plugin's ``model_name``).
+        input_tensor: the graph's input tensor name, e.g. ``"tower_0/images:0"``.
+        outputs: the output tensor names, in the order the plugin reads them.
+        paths: ``(runtime, precision)`` → the file that runtime loads (present on disk), e.g.
+            ``("litert", "int8")`` → ``.../model.int8.tflite``, ``("tf", "fp32")`` → ``.../graph.pb``.
+        missing: ``(runtime, precision)`` → a one-line reason why there is no such file and what
+            makes it (written by whoever built this value).
+    """
+
+    name: str
+    input_tensor: str
+    outputs: tuple[str, ...]
+    paths: Mapping[tuple[str, str], Path] = field(repr=False)
+    missing: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        """The LiteRT precisions there is a file for, e.g. ``("fp32", "int8")``."""
+        return tuple(p for p in PRECISIONS if ("litert", p) in self.paths)
+
+    def path(self, runtime: str, precision: str) -> Path:
+        """The file ``runtime`` (``litert`` or ``tf``) loads at ``precision`` (``fp32`` or ``int8``).
+
+        Raises:
+            ModelError: there is no such file; the message is the ``missing`` reason when there is one.
+        """
+        key = (runtime, precision)
+        if key in self.paths:
+            return self.paths[key]
+        if key in self.missing:
+            raise ModelError(self.missing[key])
+        if runtime not in {r for r, _ in (*self.paths, *self.missing)}:
+            raise ModelError(f"{self.name}: unknown runtime {runtime!r}; valid: litert, tf")
+        raise ModelError(f"{self.name}: no {runtime} model file at precision {precision}")
+
+
+@runtime_checkable
+class UsesModelFiles(Protocol):
+    """A detector that loads installed model files: the application binds them before ``load``."""
+
+    #: The name its files are installed under.
+    model_name: str
+
+    def bind_model_files(self, files: ModelFiles) -> None:
+        """Take the files `load` will open."""

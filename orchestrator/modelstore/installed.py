@@ -1,0 +1,112 @@
+"""An installed model: its folder in the cache, the record written at install time, its files.
+
+A model's folder holds ``graph.pb`` (runtime ``tf``), ``model.fp32.tflite`` and, once built,
+``model.int8.tflite`` (runtime ``litert``), and ``installed.json``: the source package, the
+sha256 of every runtime file, and how the int8 build was calibrated.
+
+Example:
+    >>> tflite_file("int8")
+    'model.int8.tflite'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from detectors.modelfiles import PRECISIONS, ModelFiles
+from orchestrator.errors import UserError
+from orchestrator.modelstore.manifest import ModelManifest
+
+INSTALLED_FILE = "installed.json"
+GRAPH_FILE = "graph.pb"
+RUNTIMES = ("litert", "tf")
+INSTALL_HINT = (
+    "run `python -m orchestrator models import ../shared/npm/*.tgz` (or `python -m orchestrator models pull`)"
+)
+
+
+def tflite_file(precision: str) -> str:
+    """The LiteRT file name for a precision: ``model.fp32.tflite``, ``model.int8.tflite``."""
+    return f"model.{precision}.tflite"
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    """A converted model in the cache: its folder and the record written at install time."""
+
+    manifest: ModelManifest = field(repr=False)
+    directory: Path
+    record: dict[str, Any] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """The model (and detector) name."""
+        return self.manifest.name
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        """Installed LiteRT precisions, e.g. ``("fp32", "int8")``."""
+        return tuple(p for p in PRECISIONS if tflite_file(p) in self.record.get("files", {}))
+
+    def runtime_file(self, runtime: str, precision: str = "fp32") -> Path:
+        """The file a runtime loads: ``graph.pb`` for ``tf``, ``model.<precision>.tflite`` for ``litert``.
+
+        Raises:
+            UserError: no such file; the message names the command that makes it.
+
+        Example:
+            >>> installed.runtime_file("litert", "int8")  # doctest: +SKIP
+            PosixPath('models/cache/hands.egohands/model.int8.tflite')
+        """
+        if runtime == "tf":
+            if precision != "fp32":
+                raise UserError(f"{self.name}: runtime tf runs float32 only; use runtime: litert for {precision}")
+            return self.directory / GRAPH_FILE
+        if runtime != "litert":
+            raise UserError(f"{self.name}: unknown runtime {runtime!r}; valid: litert, tf")
+        if precision not in self.manifest.precisions:
+            valid = ", ".join(self.manifest.precisions)
+            raise UserError(f"{self.name}: precision {precision} is not offered for this model; valid: {valid}")
+        if precision not in self.precisions:
+            raise UserError(
+                f"{self.name}: precision {precision} is not built yet; run `python -m orchestrator models quantize "
+                f"{self.name} --calibration-images DIR` first"
+            )
+        return self.directory / tflite_file(precision)
+
+    def model_files(self) -> ModelFiles:
+        """The value a detector plugin loads from: a path, or the reason there is none, per (runtime, precision).
+
+        Example:
+            >>> installed.model_files().precisions  # doctest: +SKIP
+            ('fp32', 'int8')
+        """
+        paths: dict[tuple[str, str], Path] = {}
+        missing: dict[tuple[str, str], str] = {}
+        for runtime in RUNTIMES:
+            for precision in PRECISIONS:
+                try:
+                    paths[(runtime, precision)] = self.runtime_file(runtime, precision)
+                except UserError as exc:
+                    missing[(runtime, precision)] = str(exc)
+        return ModelFiles(self.name, self.manifest.input_tensor, self.manifest.outputs, paths, missing)
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One row of `ModelStore.list_models` / `ModelStore.verify`."""
+
+    name: str
+    spec: str
+    installed: bool
+    precisions: tuple[str, ...] = ()
+    size_bytes: int = 0
+    directory: Path | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Installed and every recorded file matches its sha256."""
+        return self.installed and not self.problems
