@@ -38,7 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from detectors.base import Detections, Detector
+from detectors.detections import Detections
+from detectors.detector import Detector
+from detectors.errors import DetectorError
 from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
@@ -282,7 +284,7 @@ class Runtime:
                 try:
                     bind_model_files(detector)
                     detector.load()
-                except UserError as exc:
+                except (UserError, DetectorError) as exc:
                     raise UserError(f"detector '{spec.name}' ({spec.plugin}): {exc}") from exc
                 except Exception as exc:
                     raise PipelineError(

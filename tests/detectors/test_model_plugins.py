@@ -15,6 +15,7 @@ from detectors.coco import COCO_LABELS
 from detectors.egohands import EgoHandsDetector
 from detectors.errors import ModelError, ParamsError
 from detectors.modelfiles import ModelFiles
+from orchestrator.errors import UserError
 from orchestrator.modelstore import ModelStore, bind_model_files
 from orchestrator.registry import DETECTORS
 
