@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HAND_TARBALL, read_rgb, shared_path
+from helpers import HAND_TARBALL, read_rgb, shared_path
 
 from detectors.centernet import CenterNetDetector
 from detectors.detections import Detections

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import make_video, validate_records, write_fixture, write_pipeline
+from helpers import make_video, validate_records, write_fixture, write_pipeline
 
 import orchestrator
 from orchestrator.errors import PipelineError

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA_DIR, make_video, validate_records, write_fixture, write_pipeline
+from helpers import DATA_DIR, make_video, validate_records, write_fixture, write_pipeline
 
 from orchestrator.config import load_pipeline
 from orchestrator.events import dumps

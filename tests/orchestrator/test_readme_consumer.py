@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import DATA_DIR, REPO_ROOT
+from helpers import DATA_DIR, REPO_ROOT
 
 
 def test_readme_example_consumer(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, make_video, validate_records, write_fixture, write_pipeline
+from helpers import REPO_ROOT, make_video, validate_records, write_fixture, write_pipeline
 
 from detectors.detections import Detections
 from detectors.detector import Detector
@@ -45,7 +45,7 @@ class ProbeDetector(Detector):
         return Detections.empty()
 
     def detect_frame(self, image: np.ndarray, frame_index: int, time_s: float) -> Detections:
-        # The pixel at the centre of the red rectangle conftest.make_video draws on frame 0.
+        # The pixel at the centre of the red rectangle helpers.make_video draws on frame 0.
         ProbeDetector.calls[self.key].append((frame_index, id(image), tuple(int(v) for v in image[55, 15])))
         return Detections.empty()
 

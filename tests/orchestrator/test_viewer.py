@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import make_video, write_fixture, write_pipeline
+from helpers import make_video, write_fixture, write_pipeline
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])

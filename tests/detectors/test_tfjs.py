@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TinyTfjs
+from helpers import TinyTfjs
 
 tf = pytest.importorskip("tensorflow")
 
 from detectors import tfjs  # noqa: E402  (after the importorskip)
+from detectors.errors import TfjsError  # noqa: E402
 
 
 def _run(graph_def, x: np.ndarray, inputs=("input",), outputs=("output",)) -> np.ndarray:
@@ -114,7 +115,7 @@ def test_cut_graph_starts_at_an_inner_tensor(tmp_path: Path, tiny_tfjs: TinyTfjs
     cut = tfjs.cut_graph(graph_def, {"conv:0": list(inner.shape)}, ["output:0"])
     assert "input" not in {n.name for n in cut.node}  # everything before the cut is gone
     np.testing.assert_allclose(_run(cut, inner, inputs=["conv"]), _run(graph_def, x), rtol=1e-6)
-    with pytest.raises(tfjs.TfjsError, match="no node named 'nope'"):
+    with pytest.raises(TfjsError, match="no node named 'nope'"):
         tfjs.cut_graph(graph_def, {"nope:0": [1]}, ["output:0"])
 
 
@@ -122,7 +123,7 @@ def test_truncated_shard_is_a_one_line_error(tmp_path: Path, tiny_tfjs: TinyTfjs
     tiny_tfjs.write(tmp_path, "old")
     shard = tmp_path / "group1-shard2of2.bin"
     shard.write_bytes(shard.read_bytes()[:-10])
-    with pytest.raises(tfjs.TfjsError, match="truncated") as info:
+    with pytest.raises(TfjsError, match="truncated") as info:
         tfjs.load_graph_def(tmp_path)
     assert "\n" not in str(info.value) and str(tmp_path) in str(info.value)
 
@@ -130,10 +131,10 @@ def test_truncated_shard_is_a_one_line_error(tmp_path: Path, tiny_tfjs: TinyTfjs
 def test_missing_shard_and_bad_json_name_the_file(tmp_path: Path, tiny_tfjs: TinyTfjs) -> None:
     tiny_tfjs.write(tmp_path, "new")
     (tmp_path / "weights.bin").unlink()
-    with pytest.raises(tfjs.TfjsError, match=r"weights\.bin: weight shard not found"):
+    with pytest.raises(TfjsError, match=r"weights\.bin: weight shard not found"):
         tfjs.load_graph_def(tmp_path / "model.json")
     (tmp_path / "model.json").write_text("{not json")
-    with pytest.raises(tfjs.TfjsError, match=r"model\.json: not valid JSON"):
+    with pytest.raises(TfjsError, match=r"model\.json: not valid JSON"):
         tfjs.load_graph_def(tmp_path / "model.json")
 
 
@@ -142,5 +143,5 @@ def test_weight_without_a_const_node_is_an_error(tmp_path: Path, tiny_tfjs: Tiny
     model = json.loads((tmp_path / "model.json").read_text())
     model["weightsManifest"][0]["weights"][0]["name"] = "renamed"
     (tmp_path / "model.json").write_text(json.dumps(model))
-    with pytest.raises(tfjs.TfjsError, match="weight 'renamed' has no Const node"):
+    with pytest.raises(TfjsError, match="weight 'renamed' has no Const node"):
         tfjs.load_graph_def(tmp_path / "model.json")

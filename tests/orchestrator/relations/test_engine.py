@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
-from conftest import validate_records
+from helpers import validate_records
 
 from orchestrator.events import Record, RecordStream, RelationEndRecord
 from orchestrator.relations import (

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPO_ROOT
 
 from detectors.centernet import CenterNetDetector
 from detectors.coco import COCO_LABELS
@@ -19,7 +20,7 @@ from orchestrator.errors import UserError
 from orchestrator.modelstore import ModelStore, bind_model_files
 from orchestrator.registry import DETECTORS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 
 def test_registered_with_labels_and_input_sizes() -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import shared_path
 
 from orchestrator.errors import UserError
 from orchestrator.evaluation.tracking import TrackingMetrics, load_hand_labels, tracking_metrics
-
-EGODEX = Path("/work/shared/data/egodex")
 
 
 def _left(f: int):
@@ -141,9 +140,10 @@ def test_missing_file_is_a_user_error(tmp_path: Path) -> None:
         load_hand_labels(tmp_path / "nope_hands.csv")
 
 
-@pytest.mark.skipif(not EGODEX.is_dir(), reason="shared EgoDex labels not present")
 def test_egodex_labels_load_and_score_perfectly_against_themselves() -> None:
-    for path in sorted(EGODEX.glob("*_hands.csv")):
+    paths = sorted(shared_path("data/egodex").glob("*_hands.csv"))
+    assert len(paths) == 3, paths  # a missing label file must fail, not pass by checking nothing
+    for path in paths:
         labels = load_hand_labels(path)
         ids = {hand: i for i, hand in enumerate(sorted({h for rows in labels.values() for h, _ in rows}), 1)}
         predictions = {f: [(ids[h], box) for h, box in rows] for f, rows in labels.items()}

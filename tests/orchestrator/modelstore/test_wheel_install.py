@@ -18,9 +18,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from helpers import REPO_ROOT, SHARED
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+REPO = REPO_ROOT
+
 CLIP = SHARED / "data" / "egodex" / "add_remove_lid_0.mp4"
 
 
@@ -63,16 +64,24 @@ def test_wheel_runs_models_import_list_and_a_pipeline_outside_the_checkout(tmp_p
         check=False,
     )
     assert install.returncode == 0, install.stdout + install.stderr
-    site = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=tmp_path,
-                     env=dict(os.environ)).stdout.strip())
+    site = Path(
+        _run(
+            python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=tmp_path, env=dict(os.environ)
+        ).stdout.strip()
+    )
     (site / "dev_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
 
     work = tmp_path / "elsewhere"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL"}}
     env["ORCHESTRATOR_MODELS"] = str(tmp_path / "models")
-    where = _run(python, "-c", "import orchestrator, detectors; print(orchestrator.__file__, detectors.__file__)",
-                 cwd=work, env=env)
+    where = _run(
+        python,
+        "-c",
+        "import orchestrator, detectors; print(orchestrator.__file__, detectors.__file__)",
+        cwd=work,
+        env=env,
+    )
     assert where.returncode == 0, where.stderr
     assert all(Path(p).is_relative_to(site) for p in where.stdout.split()), where.stdout
 
@@ -90,8 +99,22 @@ def test_wheel_runs_models_import_list_and_a_pipeline_outside_the_checkout(tmp_p
 
     pipeline = REPO / "pipelines" / "hands_only.yaml"
     events = work / "events.jsonl"
-    ran = _run(python, "-m", "orchestrator", "run", pipeline, "--source", clip, "--max-frames", "5",
-               "--events", events.name, "-q", cwd=work, env=env)
+    ran = _run(
+        python,
+        "-m",
+        "orchestrator",
+        "run",
+        pipeline,
+        "--source",
+        clip,
+        "--max-frames",
+        "5",
+        "--events",
+        events.name,
+        "-q",
+        cwd=work,
+        env=env,
+    )
     assert ran.returncode == 0, ran.stderr
     assert not any(noise in ran.stderr for noise in ("cuInit", "I0000", "W0000", "E0000")), ran.stderr
     summary = json.loads(events.read_text().splitlines()[-1])

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TinyTfjs
+from helpers import TinyTfjs
 
 pytest.importorskip("tensorflow")
 pytest.importorskip("ai_edge_litert")
 
 from detectors import litert, tfjs
-from orchestrator.errors import UserError
+from detectors.errors import ConversionError, ModelError
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,8 @@ def test_int8_keeps_float_io_and_stays_close(graph_def) -> None:
     np.testing.assert_allclose(model.run([x])[0], _tf(graph_def, x), atol=0.05)
 
 
-def test_unknown_tensor_and_bad_flatbuffer_are_user_errors(graph_def) -> None:
-    with pytest.raises(litert.ConversionError, match="no such tensor"):
+def test_unknown_tensor_and_bad_flatbuffer_are_model_errors(graph_def) -> None:
+    with pytest.raises(ConversionError, match="no such tensor"):
         litert.convert(graph_def, {"nope:0": [1]}, ["output:0"])
-    with pytest.raises(UserError, match="not a loadable LiteRT model"):
+    with pytest.raises(ModelError, match="not a loadable LiteRT model"):
         litert.LiteRTModel(b"not a flatbuffer")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_video, write_fixture, write_pipeline
+from helpers import make_video, write_fixture, write_pipeline
 
 from orchestrator.errors import UserError
 from orchestrator.evaluation.tracking_cli import evaluate_tracking

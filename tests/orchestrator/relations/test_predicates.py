@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
-import numpy as np
 import pytest
 
-from detectors.geometry import box_gap, covered_share, iou, iou_matrix
 from orchestrator.relations.predicates import (
     AllOf,
     AnyOf,
@@ -112,41 +109,6 @@ def test_predicates_do_not_depend_on_position() -> None:
     for _, predicate, hand, obj, holds, score in CASES:
         shifted = predicate.evaluate(tuple(v + 1000 for v in hand), tuple(v + 1000 for v in obj))
         assert (shifted[0], round(shifted[1], 4)) == (holds, score)
-
-
-def test_iou_matches_the_trackers_iou_matrix() -> None:
-    rng = np.random.default_rng(0)
-    corners = rng.uniform(0, 200, size=(12, 4))
-    boxes = np.concatenate([np.minimum(corners[:, :2], corners[:, 2:]), np.maximum(corners[:, :2], corners[:, 2:])], 1)
-    expected = iou_matrix(boxes, boxes)
-    for i, j in itertools.product(range(len(boxes)), repeat=2):
-        assert iou(tuple(boxes[i]), tuple(boxes[j])) == pytest.approx(expected[i, j], abs=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("cover", "box", "share"),
-    [
-        ((0, 0, 10, 10), (5, 0, 15, 10), 0.5),
-        ((0, 0, 10, 10), (2, 2, 4, 4), 1.0),
-        ((0, 0, 10, 10), (20, 20, 30, 30), 0.0),
-        ((0, 0, 10, 10), (5, 5, 5, 15), 0.0),  # a vertical line partly outside
-        ((0, 0, 10, 10), (5, 2, 5, 8), 1.0),  # a vertical line inside
-    ],
-)
-def test_covered_share(cover: tuple, box: tuple, share: float) -> None:
-    assert covered_share(cover, box) == share
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "gap"),
-    [
-        ((0, 0, 10, 10), (13, 14, 20, 20), 5.0),
-        ((0, 0, 10, 10), (5, 5, 20, 20), 0.0),
-        ((0, 0, 10, 10), (-7, 0, -2, 5), 2.0),
-    ],
-)
-def test_box_gap(a: tuple, b: tuple, gap: float) -> None:
-    assert box_gap(a, b) == gap == box_gap(b, a)
 
 
 # all / any: hand (0, 0, 100, 100), object (50, 0, 150, 100): overlap holds (0.5), right_of holds

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from conftest import cache_leftovers
+from helpers import REPO_ROOT, cache_leftovers
 
 from detectors.centernet import CenterNetDetector
 from detectors.egohands import EgoHandsDetector
@@ -18,7 +18,7 @@ from orchestrator import modelstore
 from orchestrator.errors import UserError
 from orchestrator.modelstore import ModelStore, sha256_file
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 
 def _one_line_error(excinfo: pytest.ExceptionInfo[UserError]) -> str:

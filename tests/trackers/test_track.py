@@ -1,4 +1,4 @@
-"""The `Track` value and the `Tracker` helpers."""
+"""The `Track` value: validation, states and records."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from tracker_scenarios import dets
 
-from detectors.detections import Detections
-from detectors.params import check_params
 from trackers.errors import TrackError
 from trackers.track import Track
-from trackers.tracker import Tracker
 
 VALID = dict(
     track_id=3,
@@ -89,40 +85,3 @@ def test_to_record_rounds_and_is_json_ready() -> None:
     assert json.loads(json.dumps(record)) == record
 
 
-def test_tracker_is_abstract() -> None:
-    with pytest.raises(TypeError):
-        Tracker()  # type: ignore[abstract]
-
-
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        ({"n": 0}, "demo tracker: parameter n: value 0 is out of range: must be >= 1"),
-        ({"n": 6}, "demo tracker: parameter n: value 6 is out of range: must be <= 5"),
-        ({"x": 1.0}, "demo tracker: parameter x: value 1.0 is out of range: must be < 1"),
-        ({"x": math.inf}, "demo tracker: parameter x: expected number, got inf, which is not finite"),
-        ({"mode": "fast"}, "demo tracker: parameter mode: expected one of a, b; got 'fast'"),
-        ({"other": 1}, "demo tracker: parameter other: unknown key 'other'; expected one of: mode, n, x"),
-    ],
-)
-def test_check_params_messages(params: dict, message: str) -> None:
-    schema = {
-        "properties": {
-            "n": {"type": "integer", "minimum": 1, "maximum": 5},
-            "x": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-            "mode": {"type": "string", "enum": ["a", "b"]},
-        },
-        "additionalProperties": False,
-    }
-    with pytest.raises(ValueError) as info:
-        check_params("demo tracker", schema, params)
-    assert str(info.value) == message
-
-
-def test_concat_detections_keeps_order() -> None:
-    a, b = dets((0, 0, 1, 1), score=0.5, label="left"), dets((2, 2, 3, 3), (4, 4, 5, 5), score=0.7, label="right")
-    both = Detections.concat([a, b])
-    assert both.labels == ("left", "right", "right")
-    assert both.boxes[:, 0].tolist() == [0, 2, 4]
-    assert Detections.concat([a]) is a
-    assert len(Detections.concat([])) == 0

@@ -1,0 +1,113 @@
+"""`Display`: keys, availability probing, and a real window under Xvfb."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers.paths import REPO_ROOT as REPO
+from helpers.render_views import frame
+
+from orchestrator.render import (
+    Display,
+    display_available,
+)
+from orchestrator.render import display as display_module
+
+
+# --------------------------------------------------------------------------- Display
+def test_display_show_answers_false_on_q_escape_and_closed_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    state = {"key": -1, "visible": 1.0, "destroyed": 0}
+    monkeypatch.setattr(display_module.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(display_module.cv2, "imshow", lambda *a: None)
+    monkeypatch.setattr(display_module.cv2, "waitKey", lambda delay: state["key"])
+    monkeypatch.setattr(display_module.cv2, "getWindowProperty", lambda *a: state["visible"])
+    monkeypatch.setattr(
+        display_module.cv2, "destroyWindow", lambda name: state.update(destroyed=state["destroyed"] + 1)
+    )
+    display = Display("test")
+    image = frame()
+    assert display.show(image)
+    state["key"] = ord("q")
+    assert not display.show(image)
+    state["key"] = 27  # Esc
+    assert not display.show(image)
+    state["key"], state["visible"] = -1, 0.0  # the user closed the window
+    assert not display.show(image)
+    display.close()
+    display.close()
+    assert state["destroyed"] == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland environment checks are Linux-only")
+def test_display_not_available_without_a_reachable_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert not display_available()
+    # A DISPLAY naming no server must answer False, not abort the process (as Qt would).
+    monkeypatch.setenv("DISPLAY", ":4321")
+    assert not display_available()
+
+
+# The probe and the first window in the main thread, then a window from the render thread: with Qt
+# this deadlocked before every GUI call was routed through one GUI thread.
+_SHOW_SCRIPT = """
+import numpy as np
+from orchestrator.render import Display, FrameView, RenderWorker, display_available
+from orchestrator.scene import Scene
+assert display_available(), "display_available() is False"
+display = Display("orchestrator-test")
+shown = [display.show(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(3)]
+display.close()
+with RenderWorker(display=Display("orchestrator-worker")) as worker:
+    for i in range(3):
+        worker.submit(FrameView(Scene(i, 0.0, (160, 120)), np.zeros((120, 160, 3), np.uint8)))
+print("shown", shown, worker.frames_rendered)
+"""
+
+
+def _free_x_display() -> int:
+    for number in range(99, 160):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            return number
+    pytest.skip("no free X display number for Xvfb")
+
+
+def test_display_shows_frames_in_a_real_window() -> None:
+    env = dict(os.environ)
+    xvfb: subprocess.Popen[bytes] | None = None
+    if not display_available():
+        if shutil.which("Xvfb") is None:
+            pytest.skip("no GUI display (DISPLAY unset or unreachable, or OpenCV without GTK/Qt) and no Xvfb installed")
+        if not display_module._gui_backend_built():
+            pytest.skip("OpenCV was built without a GUI backend (GTK/Qt)")
+        number = _free_x_display()
+        xvfb = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{number}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        env["DISPLAY"] = f":{number}"
+        env.pop("WAYLAND_DISPLAY", None)
+    try:
+        # A subprocess: a GUI toolkit that misbehaves (or aborts) must not take pytest down with it.
+        result = subprocess.run(
+            [sys.executable, "-c", _SHOW_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            try:
+                xvfb.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                xvfb.kill()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "shown [True, True, True] 3" in result.stdout

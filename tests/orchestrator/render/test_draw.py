@@ -1,0 +1,149 @@
+"""Drawing: overlays, dashed predictions, relation lines and labels, the HUD (offline, headless)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers.render_views import BACKGROUND_BGR, NO_HUD, cup, frame, hand, px, view
+
+from detectors.detections import Detections
+from orchestrator.render import (
+    FrameView,
+    Style,
+    label_color,
+    render,
+    track_color,
+)
+from orchestrator.scene import ActiveRelation, Scene
+from trackers.track import Track
+
+
+# --------------------------------------------------------------------------- render
+def test_hand_box_outline_has_track_colour_and_inside_is_unchanged() -> None:
+    out = render(view(frame(), hands=(hand(3, (100, 80, 200, 180)),)), NO_HUD)
+    colour = track_color(3, "hand")
+    assert px(out, 100, 130) == colour  # left edge, half way down
+    assert px(out, 200, 130) == colour  # right edge
+    assert px(out, 150, 180) == colour  # bottom edge
+    assert px(out, 150, 140) == BACKGROUND_BGR  # inside, far from edges and the label
+    assert px(out, 20, 200) == BACKGROUND_BGR  # outside
+    # The label sits on the top edge, above the box, in the track's colour.
+    assert (out[70:80, 100:130] == colour).all(axis=2).any()
+
+
+def test_output_is_a_new_bgr_image_and_the_source_is_untouched() -> None:
+    rgb = frame()
+    rgb[200:220, 280:300] = (255, 0, 0)  # red, in RGB
+    before = rgb.copy()
+    hand_track, cup_track = hand(1, (10, 10, 100, 100)), cup(2, (150, 50, 250, 150))
+    shown = view(
+        rgb,
+        hands=(hand_track,),
+        objects=(cup_track,),
+        relations=(ActiveRelation("holding", hand_track, cup_track),),
+        fps=30.0,
+        staleness_frames={"hands": 0},
+    )
+    out = render(shown)
+    assert out.dtype == np.uint8 and out.shape == rgb.shape
+    assert px(out, 290, 210) == (0, 0, 255)  # still red once shown: channels swapped to BGR
+    assert not np.shares_memory(out, rgb)
+    np.testing.assert_array_equal(rgb, before)
+    assert rgb.flags.writeable  # the caller's array keeps its flags; the view holds a read-only view
+    assert not shown.rgb.flags.writeable
+
+
+def test_predicted_box_is_dashed_and_observed_box_is_solid() -> None:
+    box = (60, 60, 260, 200)
+    observed = render(view(frame(), hands=(hand(1, box),)), NO_HUD)
+    predicted = render(view(frame(), hands=(hand(1, box, predicted=True),)), NO_HUD)
+    colour = np.array(track_color(1, "hand"))
+    # The left edge below the label: every pixel coloured when observed, gaps when predicted.
+    solid = (observed[80:195, 60] == colour).all(axis=1)
+    dashed = (predicted[80:195, 60] == colour).all(axis=1)
+    assert solid.all()
+    assert 0.25 < dashed.mean() < 0.75
+    assert (predicted[80:195, 60] == BACKGROUND_BGR).all(axis=1).any()
+
+
+def test_relation_line_runs_through_the_midpoint_between_the_box_centres() -> None:
+    hand_box, object_box = (20, 100, 80, 180), (200, 40, 280, 120)  # centres (50, 140) and (240, 80)
+    hand_track, cup_track = hand(1, hand_box), cup(2, object_box)
+    relation = ActiveRelation("holding", hand_track, cup_track)
+    style = Style(show_hud=False, relation_color=(10, 200, 250))
+    out = render(view(frame(), hands=(hand_track,), objects=(cup_track,), relations=(relation,)), style)
+    assert px(out, 145, 110) == style.relation_color  # the midpoint
+    assert px(out, 50, 140) == style.relation_color  # both ends
+    assert px(out, 240, 80) == style.relation_color
+    assert px(out, 145, 200) == BACKGROUND_BGR  # well off the line
+
+
+def test_objects_tracks_and_untracked_raw_detections() -> None:
+    detections = {
+        "hands": Detections.from_lists([[20, 120, 80, 200]], [0.8], [0], ["hand"]),  # tracked: not drawn again
+        "coco": Detections.from_lists([[200, 120, 300, 220]], [0.42], [3], ["cup"]),
+    }
+    objects = (Track(7, (120, 40, 180, 100), 0.55, "phone", 1),)
+    out = render(view(frame(), objects=objects, detections=detections, tracked_detectors={"hands"}), NO_HUD)
+    assert px(out, 120, 70) == track_color(7, "object")
+    assert px(out, 200, 170) == label_color("cup")
+    assert px(out, 20, 170) == BACKGROUND_BGR
+
+
+def test_colours_are_deterministic_and_distinct() -> None:
+    assert track_color(4) == track_color(4)
+    assert len({track_color(i) for i in range(1, 30)}) == 29
+    assert track_color(1, "hand") != track_color(1, "object")
+    assert label_color("cup") == label_color("cup") != label_color("phone")
+
+
+def test_hud_shows_staleness_and_marks_stale_detectors() -> None:
+    def hud(stale: int) -> np.ndarray:
+        shown = view(frame(640, 480), 5, 0.2, fps=29.5, staleness_frames={"hands": 0, "objects": stale})
+        return render(shown)[:80, :240].astype(int)
+
+    orange = np.array(Style().hud_stale_color)
+    near_orange = lambda patch: (np.abs(patch - orange).max(axis=2) < 40).any()  # noqa: E731
+    assert near_orange(hud(30))
+    assert not near_orange(hud(2))
+    assert (hud(2) != BACKGROUND_BGR).any(axis=2).any()
+
+
+def test_widths_scale_with_the_image() -> None:
+    def edge_width(width: int, height: int) -> int:
+        box = (width * 0.3, height * 0.3, width * 0.7, height * 0.7)
+        out = render(view(frame(width, height), hands=(hand(1, box),)), NO_HUD)
+        row = out[height // 2, : width // 2]
+        return int((row == track_color(1)).all(axis=1).sum())
+
+    assert edge_width(320, 240) == 1
+    assert edge_width(1920, 1080) >= 3
+
+
+def test_boxes_far_outside_the_frame_do_not_fail() -> None:
+    wide, tiny = hand(3, (-1e12, 0, 1e12, 10)), cup(2, (5, 5, 6, 6))
+    tracks = (hand(1, (-1e12, -5, 1e12, 1e9), predicted=True), hand(2, (400, 300, 500, 400)), wide)
+    relation = ActiveRelation("near", wide, tiny)
+    out = render(view(frame(), hands=tracks, objects=(tiny,), relations=(relation,)))
+    assert out.shape == (240, 320, 3)
+
+
+def test_frame_view_rejects_a_non_rgb_array() -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        FrameView(Scene(0, 0.0, (10, 10)), np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match="scene's frame is 10x10"):
+        FrameView(Scene(0, 0.0, (10, 10)), np.zeros((10, 12, 3), np.uint8))
+
+
+def test_relations_on_one_pair_share_one_label() -> None:
+    # Two relations on the same hand-object pair draw exactly what one relation named "a, b" draws.
+    image = np.zeros((240, 320, 3), np.uint8)
+    hand_track, cup_track = hand(1, (20.0, 20.0, 100.0, 120.0)), cup(2, (200.0, 100.0, 260.0, 180.0))
+
+    def related(*names: str) -> FrameView:
+        relations = tuple(ActiveRelation(name, hand_track, cup_track) for name in names)
+        return view(image, hands=(hand_track,), objects=(cup_track,), relations=relations)
+
+    two, joined, only_a = related("a", "b"), related("a, b"), related("a")
+    assert np.array_equal(render(two), render(joined))
+    assert not np.array_equal(render(two), render(only_a))
