@@ -73,15 +73,14 @@ from orchestrator.relations.predicates import (
     Predicate,
     build_predicate,
 )
+from orchestrator.relations.schema import RELATIONS_SCHEMA, schema_issues
 from orchestrator.relations.spec import (
-    RELATIONS_SCHEMA,
     NotHandSpec,
     ObjectsSpec,
     ObjectTrackerSpec,
     RelationSpec,
     RelationsSpec,
     parse_relations,
-    schema_issues,
 )
 
 __all__ = [

@@ -1,10 +1,11 @@
-"""The ``relations:`` section of a pipeline: its JSON Schema, frozen specs, and `parse_relations`.
+"""The ``relations:`` section of a pipeline as frozen specs, and `parse_relations`, which builds them.
 
-The grammar is documented in `orchestrator.relations`. Validation happens in two stages, like
-the rest of the pipeline file: `RELATIONS_SCHEMA` checks structure and ranges (so
-``orchestrator.config`` can report ``file:line: path: message`` for it), then `parse_relations`
-checks what a schema cannot (names that must exist elsewhere in the pipeline, mutually
-exclusive keys, which ``near`` limit goes with which measure) and builds the specs.
+The grammar is documented in `orchestrator.relations`. Structure and ranges are checked once,
+by the schema (`orchestrator.relations.schema.RELATIONS_SCHEMA`, composed into the pipeline
+file's schema, so ``orchestrator.config`` reports ``file:line: path: message``). `parse_relations`
+takes a section the schema accepts, checks only what a schema cannot say (names that must exist
+elsewhere in the pipeline, mutually exclusive keys, which ``near`` limit goes with which
+measure) and builds the specs.
 
 Example:
     >>> spec, issues = parse_relations(
@@ -26,9 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-
-from orchestrator.relations.predicates import DIRECTIONS, NEAR_MEASURES, Issue, Predicate, build_predicate
+from orchestrator.relations.predicates import Issue, Predicate, build_predicate
 
 #: Defaults of the temporal rules: a relation needs 3 consecutive frames to start (0.1 s at
 #: 30 fps: one-frame detector flicker never starts one) and 5 failing frames to end (a hand
@@ -40,173 +39,8 @@ DEFAULT_NOT_HAND_LABELS: tuple[str, ...] = ("person",)
 DEFAULT_MIN_HAND_OVERLAP = 0.5
 #: The object tracker when ``objects.tracker`` is absent: class-aware, so a track keeps its label.
 DEFAULT_OBJECT_TRACKER: tuple[str, Mapping[str, Any]] = ("sort", {"class_aware": True})
-#: Relation names: the same rule as detector names (they appear in records and logs).
-NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_.-]*$"
 
 _ROOT = ("relations",)
-
-
-# --------------------------------------------------------------------------- JSON Schema
-def _fraction(description: str, *, open_low: bool = True) -> dict[str, Any]:
-    low = {"exclusiveMinimum": 0} if open_low else {"minimum": 0}
-    return {"type": "number", **low, "maximum": 1, "description": description}
-
-
-def _diagonals(description: str, *, open_low: bool = False) -> dict[str, Any]:
-    low = {"exclusiveMinimum": 0} if open_low else {"minimum": 0}
-    return {"type": "number", **low, "maximum": 10, "description": description + " (× the hand box's diagonal)"}
-
-
-_DIRECTION_SCHEMA: dict[str, Any] = {
-    "type": ["object", "null"],
-    "additionalProperties": False,
-    "properties": {"min_offset": _diagonals("Least offset of the centres in that direction (default 0)")},
-}
-
-#: JSON Schema (draft 2020-12) of the whole ``relations:`` section. Validate it on its own
-#: (its ``$ref``s point into its own ``$defs``), e.g. with ``config._schema_issues(raw,
-#: RELATIONS_SCHEMA, ("relations",), lines, file)``.
-RELATIONS_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "orchestrator.pipeline.relations/1",
-    "title": "The relations: section of a pipeline",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["objects", "report"],
-    "properties": {
-        "objects": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["detector"],
-            "description": "Where object boxes come from.",
-            "properties": {
-                "detector": {"type": "string", "minLength": 1, "description": "The pipeline detector of objects."},
-                "tracker": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["type"],
-                    "description": "The tracker of object boxes (default: sort with class_aware: true).",
-                    "properties": {
-                        "type": {"type": "string", "minLength": 1, "description": "Registered tracker name."},
-                        "params": {"type": "object", "description": "Keyword parameters of the tracker."},
-                    },
-                },
-                "not_hand": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "description": "Object boxes that are a hand (COCO calls hands and arms 'person') are ignored.",
-                    "properties": {
-                        "labels": {
-                            "type": "array",
-                            "uniqueItems": True,
-                            "items": {"type": "string", "minLength": 1},
-                            "description": "Only boxes with these labels can be taken for a hand (default [person]; "
-                            "[] turns the filter off).",
-                        },
-                        "min_hand_overlap": _fraction(
-                            "A box is a hand when a hand box covers at least this share of it, or their IoU is at "
-                            "least this (default 0.5)."
-                        ),
-                    },
-                },
-            },
-        },
-        "report": {
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": {"pattern": NAME_PATTERN},
-            "additionalProperties": {"$ref": "#/$defs/relation"},
-            "description": "The relations to report, by name.",
-        },
-    },
-    "$defs": {
-        "relation": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["when"],
-            "properties": {
-                "objects": {
-                    "type": ["array", "string"],
-                    "minItems": 1,
-                    "uniqueItems": True,
-                    "items": {"type": "string", "minLength": 1},
-                    "description": "Object labels the relation applies to, or 'any' (default any).",
-                },
-                "when": {"$ref": "#/$defs/predicate"},
-                "enter_frames": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": 100000,
-                    "description": f"Consecutive held frames to start (default {DEFAULT_ENTER_FRAMES}).",
-                },
-                "enter_seconds": {
-                    "type": "number",
-                    "exclusiveMinimum": 0,
-                    "maximum": 3600,
-                    "description": "Or: seconds of source time it must hold to start.",
-                },
-                "exit_frames": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": 100000,
-                    "description": f"Consecutive frames it must fail to end (default {DEFAULT_EXIT_FRAMES}).",
-                },
-                "exit_seconds": {
-                    "type": "number",
-                    "exclusiveMinimum": 0,
-                    "maximum": 3600,
-                    "description": "Or: seconds of source time it must fail to end.",
-                },
-                "update_every_frames": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "maximum": 100000,
-                    "description": "Emit relation.update every this many frames while active (0: never; default 0).",
-                },
-            },
-        },
-        "predicate": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "additionalProperties": False,
-            "description": "Exactly one of the predicates below.",
-            "properties": {
-                "overlap": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "minProperties": 1,
-                    "properties": {
-                        "min_iou": _fraction("Holds when IoU >= this"),
-                        "min_object_covered": _fraction("... or when the hand covers this share of the object"),
-                    },
-                },
-                "contains": {
-                    "type": ["object", "null"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "min_object_covered": _fraction("Share of the object inside the hand box (default 1)"),
-                        "margin": _fraction(
-                            "The hand box is grown by this × its diagonal on each side (default 0)", open_low=False
-                        ),
-                    },
-                },
-                "near": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "measure": {"enum": list(NEAR_MEASURES), "description": "gap (default) or centers"},
-                        "max_gap": _diagonals("measure gap: the largest gap between the boxes"),
-                        "max_distance": _diagonals("measure centers: the largest centre distance", open_low=True),
-                    },
-                },
-                **dict.fromkeys(DIRECTIONS, _DIRECTION_SCHEMA),
-                "all": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/predicate"}},
-                "any": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/predicate"}},
-            },
-        },
-    },
-}
 
 
 # --------------------------------------------------------------------------- specs
@@ -330,17 +164,6 @@ class RelationsSpec:
 
 
 # --------------------------------------------------------------------------- parsing
-def schema_issues(raw: Any) -> list[Issue]:
-    """Structure problems of a ``relations:`` section as ``(path, message)``, jsonschema's wording.
-
-    ``orchestrator.config`` words these better (and adds lines) with its own ``_schema_issues``;
-    this is for using `parse_relations` on its own.
-    """
-    validator = jsonschema.Draft202012Validator(RELATIONS_SCHEMA)
-    errors = sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path])
-    return [((*_ROOT, *error.absolute_path), error.message) for error in errors]
-
-
 def _close(word: str, choices: Sequence[str]) -> str:
     matches = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {matches[0]!r}?)" if matches else ""
@@ -351,10 +174,12 @@ def parse_relations(
     detector_names: Sequence[str],
     object_labels: Sequence[str] | None = None,
 ) -> tuple[RelationsSpec | None, list[Issue]]:
-    """Check a ``relations:`` section and build its spec.
+    """Build the spec of a ``relations:`` section the schema accepts, checking what the schema cannot.
 
     Args:
-        raw: the section as ``yaml.safe_load`` gives it (``None`` or ``{}``: no relations).
+        raw: the section as ``yaml.safe_load`` gives it (``None`` or ``{}``: no relations), valid
+            against `RELATIONS_SCHEMA` (check with `schema_issues`, or as part of the pipeline
+            file); on data the schema rejects this may raise KeyError, TypeError or AttributeError.
         detector_names: the pipeline's detector names (``objects.detector`` must be one).
         object_labels: the labels the object detector can give, when known; each label under a
             relation's ``objects`` must be one of them. ``not_hand.labels`` is not checked (the
@@ -363,23 +188,18 @@ def parse_relations(
     Returns:
         ``(spec, [])``, or ``(None, issues)`` where each issue is ``(path, message)`` and the path
         starts at the pipeline's top (``("relations", "report", "holding", "enter_frames")``), ready
-        for ``config``'s line lookup. Structure problems come first, in jsonschema's wording (only
-        when there are any does nothing else get checked); ``(None, [])`` means no relations.
+        for ``config``'s line lookup; every such issue is collected. ``(None, [])`` means no relations.
     """
     if raw is None or (isinstance(raw, Mapping) and not raw):
         return None, []
-    issues = schema_issues(raw)
-    if issues:
-        return None, issues
+    issues: list[Issue] = []
 
     objects_raw = raw["objects"]
     detector = objects_raw["detector"]
     if detector not in detector_names:
+        names = ", ".join(map(str, detector_names)) or "(none)"
         issues.append(
-            (
-                (*_ROOT, "objects", "detector"),
-                f"unknown detector {detector!r}; the pipeline's detectors: {', '.join(detector_names) or '(none)'}",
-            )
+            ((*_ROOT, "objects", "detector"), f"unknown detector {detector!r}; the pipeline's detectors: {names}")
         )
     tracker_raw = objects_raw.get("tracker")
     tracker = (

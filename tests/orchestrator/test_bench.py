@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from orchestrator import bench
+from orchestrator.bench import detector as bench
 from orchestrator.errors import UserError
 
 

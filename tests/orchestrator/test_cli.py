@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import REPO_ROOT, make_video, run_cli, validate_records, write_fixture, write_pipeline
+from helpers import REPO_ROOT, make_video, run_cli, validate_records, write_fixture, write_pipeline
 
 from detectors.testing import NoopDetector, ScriptedDetector
 from orchestrator.cli import build_parser

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, make_video, run_cli, write_fixture
+from helpers import REPO_ROOT, make_video, run_cli, write_fixture
 
 from orchestrator.config import ConfigError, ConfigIssue, load_pipeline, parse_pipeline
 from orchestrator.errors import UserError, exit_code
@@ -545,6 +545,43 @@ ERROR_CASES = {
             "6: detectors.hands.plugin: {unknown:nope}",
             "9: detectors.objects.params.fixture: file not found: {dir}/no_such_fixture.yaml",
             "12: detectors.more.params.delay_ms: value -1 is out of range: must be >= 0",
+        ],
+    ),
+    # One pass: schema problems, then everything the schema accepted is still resolved and checked.
+    "every-kind-of-error-in-one-pass": (
+        """
+        version: 2
+        source:
+          uri: no_such.mp4
+        detectors:
+          hands:
+            plugin: testing.noop
+            schedule: {every_n_frames: 0}
+            params: {delay_ms: -1}
+          objects:
+            plugin: nope
+        tracker: {type: sort, detector: hand}
+        outputs:
+          events: no_such_folder/events.jsonl
+          records: [boxes]
+        relations:
+          objects: {detector: objectz}
+          report:
+            holding: {when: {near: {max_distance: 1}}}
+            broken: {when: {overlap: {min_iou: 2}}}
+        """,
+        [
+            "7: detectors.hands.schedule.every_n_frames: value 0 is out of range: must be >= 1",
+            "14: outputs.records[0]: expected one of detections, tracks; got 'boxes'",
+            "19: relations.report.broken.when.overlap.min_iou: value 2 is out of range: must be <= 1",
+            "1: version: expected 1, got 2",
+            "3: source.uri: no such file or folder: {dir}/no_such.mp4",
+            "8: detectors.hands.params.delay_ms: value -1 is out of range: must be >= 0",
+            "10: detectors.objects.plugin: {unknown:nope}",
+            "11: tracker.detector: unknown detector 'hand'; the pipeline's detectors: hands, objects",
+            "13: outputs.events: folder does not exist: {dir}/no_such_folder",
+            "16: relations.objects.detector: unknown detector 'objectz'; the pipeline's detectors: hands, objects",
+            "18: relations.report.holding.when.near: max_distance does not apply to measure 'gap'; use max_gap",
         ],
     ),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import make_video, write_fixture, write_pipeline
+from helpers import make_video, write_fixture, write_pipeline
 
 
 def test_bench_pipeline_json_rows_and_plot(tmp_path: Path, run_cli) -> None:

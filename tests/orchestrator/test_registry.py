@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import make_video, run_cli, validate_records, write_pipeline
+from helpers import make_video, run_cli, validate_records, write_pipeline
 
 from detectors.detections import Detections
 from detectors.detector import Detector

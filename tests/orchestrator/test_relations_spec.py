@@ -1,9 +1,10 @@
-"""The relations: section: its JSON Schema, parse_relations' specs and issues, spec dataclasses."""
+"""The relations: section: its JSON Schema (checked once), parse_relations' specs and issues, spec dataclasses."""
 
 from __future__ import annotations
 
 import copy
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -23,6 +24,7 @@ from orchestrator.relations import (
     RelationSpec,
     RelationsSpec,
     parse_relations,
+    schema_issues,
 )
 
 DETECTORS = ["hands", "objects"]
@@ -226,27 +228,27 @@ def test_every_issue_is_collected() -> None:
 
 
 SCHEMA_ISSUES = [
-    ("unknown-key", ("report", "holding", "enter"), 3, HOLDING, "Additional properties are not allowed"),
-    ("enter-zero", ("report", "holding", "enter_frames"), 0, (*HOLDING, "enter_frames"), "0 is less than"),
-    ("enter-float", ("report", "holding", "enter_frames"), 1.5, (*HOLDING, "enter_frames"), "is not of type"),
-    ("seconds-zero", ("report", "holding", "exit_seconds"), 0, (*HOLDING, "exit_seconds"), "less than or equal"),
-    ("iou-range", ("report", "holding", "when", "all", 0, "overlap", "min_iou"), 1.5, None, "greater than"),
-    ("two-keys", ("report", "holding", "when", "near"), {"max_gap": 1}, (*HOLDING, "when"), "too many properties"),
-    ("bad-predicate", ("report", "holding", "when"), {"inside": {}}, (*HOLDING, "when"), "'inside' was unexpected"),
+    ("unknown-key", ("report", "holding", "enter"), 3, (*HOLDING, "enter"), "unknown key 'enter'; expected one of"),
+    ("enter-zero", ("report", "holding", "enter_frames"), 0, None, "value 0 is out of range: must be >= 1"),
+    ("enter-float", ("report", "holding", "enter_frames"), 1.5, None, "expected integer, got a number 1.5"),
+    ("seconds-zero", ("report", "holding", "exit_seconds"), 0, None, "value 0 is out of range: must be > 0"),
+    ("iou-range", ("report", "holding", "when", "all", 0, "overlap", "min_iou"), 1.5, None, "must be <= 1"),
+    ("two-keys", ("report", "holding", "when", "near"), {"max_gap": 1}, (*HOLDING, "when"), "at most 1 key(s)"),
+    ("bad-predicate", ("report", "holding", "when"), {"inside": {}}, (*HOLDING, "when", "inside"), "unknown key"),
     ("empty-all", ("report", "holding", "when"), {"all": []}, (*HOLDING, "when", "all"), "should be non-empty"),
-    ("empty-report", ("report",), {}, ("relations", "report"), "should be non-empty"),
-    ("no-detector", ("objects", "detector"), ..., ("relations", "objects"), "'detector' is a required property"),
-    ("no-when", ("report", "holding", "when"), ..., HOLDING, "'when' is a required property"),
-    ("bad-name", ("report", "hold ing"), {"when": {"above": None}}, ("relations", "report"), "does not match"),
-    ("tracker-no-type", ("objects", "tracker"), {"params": {}}, ("relations", "objects", "tracker"), "'type' is"),
+    ("empty-report", ("report",), {}, ("relations", "report"), "must not be empty"),
+    ("no-detector", ("objects", "detector"), ..., ("relations", "objects"), "missing required key 'detector'"),
+    ("no-when", ("report", "holding", "when"), ..., HOLDING, "missing required key 'when'"),
+    ("bad-name", ("report", "hold ing"), {"when": {"above": None}}, ("relations", "report"), "must match"),
+    ("tracker-no-type", ("objects", "tracker"), {"params": {}}, ("relations", "objects", "tracker"), "key 'type'"),
     (
         "measure",
         ("report", "holding", "when"),
         {"near": {"measure": "edge", "max_gap": 1}},
         (*HOLDING, "when", "near", "measure"),
-        "is not one of",
+        "expected one of gap, centers; got 'edge'",
     ),
-    ("hand-overlap", ("objects", "not_hand", "min_hand_overlap"), 0, None, "less than or equal to the minimum"),
+    ("hand-overlap", ("objects", "not_hand", "min_hand_overlap"), 0, None, "must be > 0"),
 ]
 
 
@@ -254,16 +256,22 @@ SCHEMA_ISSUES = [
     ("path", "value", "where", "message"), [c[1:] for c in SCHEMA_ISSUES], ids=[c[0] for c in SCHEMA_ISSUES]
 )
 def test_structure_issues_use_the_schema(path: tuple, value: Any, where: tuple | None, message: str) -> None:
-    spec, issues = parse_relations(with_changes(path, value), DETECTORS, LABELS)
-    assert spec is None and len(issues) == 1
+    """Structure is the schema's alone, in the one wording of detectors.params; parse_relations does not repeat it."""
+    issues = schema_issues(with_changes(path, value))
+    assert len(issues) == 1
     got_path, got_message = issues[0]
     assert got_path == (where if where is not None else ("relations", *path))
     assert message in got_message
 
 
+def test_valid_sections_have_no_schema_issues() -> None:
+    assert schema_issues(EXAMPLE) == []
+
+
 def test_config_reports_schema_issues_with_lines() -> None:
-    """How orchestrator.config words the schema's errors, with the YAML line of each (its private helpers)."""
-    from orchestrator.config import _LineMap, _schema_issues
+    """How orchestrator.config words the schema's errors, with the YAML line of each."""
+    from orchestrator.config.issues import IssueLog
+    from orchestrator.config.yaml_lines import load_yaml
 
     text = textwrap.dedent(
         """\
@@ -277,13 +285,27 @@ def test_config_reports_schema_issues_with_lines() -> None:
                 overlaps: {min_iou: 0.1}
         """
     )
-    data = yaml.safe_load(text)
-    lines = _LineMap(yaml.compose(text, Loader=yaml.SafeLoader))
-    issues = [str(i) for i in _schema_issues(data["relations"], RELATIONS_SCHEMA, ("relations",), lines, "p.yaml")]
-    assert issues == [
+    data, lines = load_yaml(text, "p.yaml")
+    log = IssueLog("p.yaml", Path("."), lines)
+    assert not log.check(data["relations"], RELATIONS_SCHEMA, ("relations",))
+    assert [str(i) for i in log.issues] == [
         "p.yaml:6: relations.report.holding.enter_frames: value 0 is out of range: must be >= 1",
         "p.yaml:8: relations.report.holding.when.overlaps: unknown key 'overlaps'; expected one of: "
         "above, all, any, below, contains, left_of, near, overlap, right_of",
+    ]
+
+
+def test_pipeline_schema_composes_the_relations_schema() -> None:
+    """One check for the whole file: the pipeline schema holds the relations section, so it reports the same."""
+    from orchestrator.config import pipeline_schema
+
+    validator = jsonschema.Draft202012Validator(pipeline_schema())
+    pipeline = {"version": 1, "detectors": {"hands": {"plugin": "x"}}}
+    for relations in (EXAMPLE, {}, None):
+        assert validator.is_valid({**pipeline, "relations": relations})
+    broken = with_changes(("report", "holding", "enter_frames"), 0)
+    assert [list(e.absolute_path) for e in validator.iter_errors({**pipeline, "relations": broken})] == [
+        ["relations", "report", "holding", "enter_frames"]
     ]
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from helpers.tracker_scenarios import dets, linear_box, max_abs_error, run
 
+from orchestrator.bench.tracker import benchmark_tracker
 from orchestrator.registry import TRACKERS
-from trackers.bench import benchmark_tracker
 from trackers.none import NoTracker
 from trackers.sort import SortTracker
 from trackers.track import Track

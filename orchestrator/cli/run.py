@@ -1,0 +1,130 @@
+"""``run PIPELINE``: run a pipeline over its source and write JSON Lines records.
+
+Example:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="orchestrator")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["run", "p.yaml", "--max-frames", "10", "-q"])
+    >>> args.max_frames, args.quiet, args.append
+    (10, True, None)
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from typing import Any
+
+from orchestrator.cli.console import eprint, silence_stdout
+from orchestrator.errors import EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, PipelineError, UserError
+
+
+def _max_frames(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of frames, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of frames >= 0, got {value}")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the pipeline; exit 0, or 130/143 after Ctrl-C/SIGTERM (outputs flushed, summary written)."""
+    from orchestrator.config import load_pipeline
+    from orchestrator.errors import SinkClosed
+    from orchestrator.events import JsonlSink
+    from orchestrator.runtime import Runtime
+
+    config = load_pipeline(args.pipeline)
+    runtime = Runtime(config, source=args.source, mode=args.mode, max_frames=args.max_frames)
+    target = args.events if args.events is not None else config.outputs.events
+    viewer = None
+    if args.display or args.video_out or not args.quiet:
+        from orchestrator.viewer import Viewer
+
+        viewer = Viewer(runtime, video_out=args.video_out, display=args.display, progress=not args.quiet)
+        runtime.on_frame = viewer
+    sink = JsonlSink(target, append=config.outputs.append if args.append is None else args.append)
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        runtime.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    summary: dict[str, Any] | None = None
+    try:
+        for record in runtime.records():
+            sink.write(record)
+            if record["type"] == "summary":
+                summary = record
+    except SinkClosed as exc:
+        # The reader of our output went away (`| head`): stop quietly, as other Unix tools do.
+        runtime.stop()
+        silence_stdout()
+        eprint(f"stopped: {exc}")
+        return EXIT_OK
+    except (PipelineError, UserError) as exc:
+        if summary is not None and not args.quiet:
+            eprint(summary_line(summary, target))
+        raise exc
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sink.close()
+        render_stats = viewer.close() if viewer is not None else {}
+    if summary is not None and not args.quiet:
+        eprint(summary_line(summary, target))
+        if render_stats.get("frames"):
+            eprint(
+                f"drawing: {render_stats['frames']} frames, {render_stats['dropped']} dropped, "
+                f"{render_stats['render_p50_ms']:.2f} ms per frame (p50, off the detection path)"
+                + (f"; video in {args.video_out}" if args.video_out else "")
+            )
+    if viewer is not None and viewer.quit_requested:
+        return EXIT_OK
+    if received:
+        return EXIT_SIGINT if received[0] == signal.SIGINT else EXIT_SIGTERM
+    return EXIT_OK
+
+
+def summary_line(summary: dict[str, Any], target: str) -> str:
+    """The one status line printed after a run, from its ``summary`` record.
+
+    Example:
+        >>> summary_line({"status": "completed", "frames": {"processed": 3, "dropped": 0}, "fps": 29.97,
+        ...               "wall_time_s": 0.1, "mode": "deterministic"}, "-")
+        'completed: 3 frames processed, 0 dropped, 30.0 fps, 0.10 s (deterministic); records in stdout'
+    """
+    frames = summary["frames"]
+    where = "stdout" if target == "-" else target
+    return (
+        f"{summary['status']}: {frames['processed']} frames processed, {frames['dropped']} dropped, "
+        f"{summary['fps']:.1f} fps, {summary['wall_time_s']:.2f} s ({summary['mode']}); records in {where}"
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``run`` command to an argparse ``subparsers`` object (``handler`` = `cmd_run`)."""
+    run = subparsers.add_parser(
+        "run",
+        help="run a pipeline over a source and write JSON Lines records",
+        description="Run PIPELINE over its source (or --source) and write records as JSON Lines.",
+    )
+    run.add_argument("pipeline", metavar="PIPELINE", help="pipeline YAML file")
+    run.add_argument("--source", metavar="SRC", help="camera index, video file, folder of images or stream URL")
+    run.add_argument("--max-frames", metavar="N", type=_max_frames, help="stop after reading N frames")
+    run.add_argument("--events", metavar="PATH|-", help="where records go: a file, or - for stdout")
+    run.add_argument("--append", action=argparse.BooleanOptionalAction, default=None, help="append to the events file")
+    run.add_argument(
+        "--mode",
+        choices=("deterministic", "realtime"),
+        help="deterministic (default for files and folders) or realtime (default for cameras and streams)",
+    )
+    run.add_argument("--display", action="store_true", help="show the annotated frames in a window (q or Esc quits)")
+    run.add_argument(
+        "--video-out", metavar="PATH", help="write the annotated video (.mp4 or .avi) at the source's rate"
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or status line on stderr")
+    run.set_defaults(handler=cmd_run)

@@ -1,0 +1,105 @@
+"""Resolve the plugin sections of a pipeline file: detectors, the hand tracker, the object tracker.
+
+Each plugin name is looked up in the application registry and its parameters are checked
+against the plugin's ``params_schema`` with the one check of ``detectors.params`` (through
+`IssueLog.check`, so each problem has its YAML line); path parameters are resolved to files
+that exist. Problems are recorded in the `IssueLog`; a section that has any resolves to None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from orchestrator.config.issues import IssueLog
+from orchestrator.config.spec import DetectorSpec, TrackerSpec
+from orchestrator.errors import RegistryError
+from orchestrator.registry import DETECTORS, TRACKERS, Registered, Registry
+from orchestrator.relations import RelationsSpec
+
+
+def _plugin(log: IssueLog, registry: Registry[Any], name: str, path: tuple[Any, ...]) -> Registered[Any] | None:
+    try:
+        return registry.get(name)
+    except RegistryError as exc:
+        log.error(path, str(exc))
+        return None
+
+
+def _params(log: IssueLog, plugin_cls: type, params: Mapping[str, Any], path: tuple[Any, ...]) -> dict[str, Any] | None:
+    """``params`` checked against the plugin's schema, path parameters resolved; None when any is wrong."""
+    schema = getattr(plugin_cls, "params_schema", None) or {"type": "object"}
+    if not log.check(dict(params), schema, path):
+        return None
+    resolved = dict(params)
+    for name in getattr(plugin_cls, "path_params", ()):
+        if isinstance(resolved.get(name), str):
+            value = log.existing_file((*path, name), resolved[name])
+            if value is None:
+                return None
+            resolved[name] = value
+    return resolved
+
+
+def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorSpec | None:
+    """The spec of detector ``name`` from its well-formed section ``raw``, or None (issues recorded)."""
+    base = ("detectors", name)
+    entry = _plugin(log, DETECTORS, raw["plugin"], (*base, "plugin"))
+    if entry is None:
+        return None
+    params = _params(log, entry.obj, raw.get("params") or {}, (*base, "params"))
+    if params is None:
+        return None
+    schedule = raw.get("schedule") or {"every_n_frames": 1}
+    return DetectorSpec(
+        name=name,
+        plugin=raw["plugin"],
+        plugin_class=entry.obj,
+        origin=entry.origin,
+        params=params,
+        every_n_frames=schedule.get("every_n_frames"),
+        max_fps=schedule.get("max_fps"),
+        line=log.lines.line(base, key=True),
+    )
+
+
+def tracker_spec(
+    log: IssueLog, kind: str, detector: str, params: Mapping[str, Any], path: tuple[Any, ...], line: int
+) -> TrackerSpec | None:
+    """The spec of a ``kind`` tracker following ``detector``, its section at ``path``; None when wrong."""
+    entry = _plugin(log, TRACKERS, kind, (*path, "type"))
+    if entry is None:
+        return None
+    resolved = _params(log, entry.obj, params, (*path, "params"))
+    return None if resolved is None else TrackerSpec(kind, entry.obj, detector, resolved, line)
+
+
+def hand_tracker_spec(log: IssueLog, raw: Mapping[str, Any], detector_names: list[str]) -> TrackerSpec | None:
+    """The ``tracker:`` section's spec; its detector must be one of ``detector_names``."""
+    if raw["detector"] not in detector_names:
+        _plugin(log, TRACKERS, raw["type"], ("tracker", "type"))  # an unknown type is reported too
+        log.error(
+            ("tracker", "detector"),
+            f"unknown detector {raw['detector']!r}; the pipeline's detectors: " + ", ".join(map(str, detector_names)),
+        )
+        return None
+    line = log.lines.line(("tracker",), key=True)
+    return tracker_spec(log, raw["type"], raw["detector"], raw.get("params") or {}, ("tracker",), line)
+
+
+def object_tracker_spec(log: IssueLog, relations: RelationsSpec) -> TrackerSpec | None:
+    """The spec of ``relations.objects.tracker`` (its default when the file has none)."""
+    path = ("relations", "objects", "tracker")
+    tracker = relations.objects.tracker
+    return tracker_spec(log, tracker.type, relations.objects.detector, dict(tracker.params), path, log.lines.line(path))
+
+
+def object_labels(relations_raw: Mapping[str, Any], detectors: list[DetectorSpec]) -> list[str] | None:
+    """The labels the relations' object detector can give: its ``classes`` filter, else all its labels."""
+    name = (relations_raw.get("objects") or {}).get("detector")
+    for spec in detectors:
+        if spec.name == name:
+            classes = spec.params.get("classes")
+            labels = list(classes) if classes else list(getattr(spec.plugin_class, "labels", ()))
+            return labels or None
+    return None

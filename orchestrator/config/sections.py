@@ -1,0 +1,62 @@
+"""Resolve the plain sections of a pipeline file: ``source``, ``outputs`` and ``runtime``.
+
+Each function takes its section as the file gives it (well-formed: the schema accepted it),
+expands ``${VAR}``, resolves paths against the file's folder, records what is missing in the
+`IssueLog`, and returns the frozen spec with defaults filled in.
+
+Example:
+    >>> from pathlib import Path
+    >>> from orchestrator.config.yaml_lines import LineMap
+    >>> log = IssueLog("p.yaml", Path("/data"), LineMap(None))
+    >>> source_spec(log, {"uri": "rtsp://cam/1", "resize": [640, 480]})
+    SourceSpec(uri='rtsp://cam/1', fps=None, resize=(640, 480))
+    >>> runtime_spec({"mode": "realtime"})
+    RuntimeSpec(mode='realtime', frame_buffer=16, pace=True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from orchestrator.config.env import is_url, resolve_path, resolve_source_uri
+from orchestrator.config.issues import IssueLog
+from orchestrator.config.spec import OutputSpec, RuntimeSpec, SourceSpec
+
+
+def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
+    """The ``source:`` section; a file or folder ``uri`` must exist."""
+    uri: str | int | None = None
+    if "uri" in raw:
+        value = raw["uri"]
+        expanded = log.expand(("source", "uri"), value) if isinstance(value, str) else value
+        if expanded is not None:
+            uri = resolve_source_uri(expanded, log.base)
+            if isinstance(uri, str) and not is_url(uri) and not Path(uri).exists():
+                log.error(("source", "uri"), f"no such file or folder: {uri}")
+    resize = raw.get("resize")
+    return SourceSpec(uri=uri, fps=raw.get("fps"), resize=tuple(resize) if resize else None)
+
+
+def output_spec(log: IssueLog, raw: Mapping[str, Any], has_tracker: bool) -> OutputSpec:
+    """The ``outputs:`` section; an events file's folder must exist, ``tracks`` records need a tracker."""
+    events = raw.get("events", "-")
+    if events != "-":
+        expanded = log.expand(("outputs", "events"), events)
+        if expanded is not None:
+            target = resolve_path(expanded, log.base)
+            if not target.parent.is_dir():
+                log.error(("outputs", "events"), f"folder does not exist: {target.parent}")
+            events = str(target)
+    outputs = OutputSpec(events=events, append=bool(raw.get("append", False)), records=tuple(raw.get("records", ())))
+    if "tracks" in outputs.records and not has_tracker:
+        log.error(("outputs", "records"), "'tracks' records need a tracker: section")
+    return outputs
+
+
+def runtime_spec(raw: Mapping[str, Any]) -> RuntimeSpec:
+    """The ``runtime:`` section, defaults filled in."""
+    return RuntimeSpec(
+        mode=raw.get("mode", "auto"), frame_buffer=raw.get("frame_buffer", 16), pace=raw.get("pace", True)
+    )

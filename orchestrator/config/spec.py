@@ -1,0 +1,146 @@
+"""The resolved pipeline as frozen values: `PipelineConfig` and the specs of its sections.
+
+`orchestrator.config.parse` builds them from a validated file; the runtime, the viewer and the
+benchmarks read them. Paths in them are already resolved (absolute, ``${VAR}`` expanded).
+
+Example:
+    >>> from detectors.testing import NoopDetector
+    >>> hands = DetectorSpec("hands", "testing.noop", NoopDetector, "built-in", {}, every_n_frames=2)
+    >>> config = PipelineConfig(Path("p.yaml"), "p", SourceSpec(None), (hands,))
+    >>> config.detector("hands").schedule_text(), config.to_dict()["detectors"]["hands"]["schedule"]
+    ('every 2 frame(s)', {'every_n_frames': 2})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.relations import RelationsSpec
+
+#: Per-frame record types a pipeline can opt into (``outputs.records``).
+PER_FRAME_RECORDS = ("detections", "tracks")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where frames come from; ``uri`` is resolved (absolute path, camera index or URL)."""
+
+    uri: str | int | None
+    #: Frames per second used to stamp an image folder (or a video that does not state its rate).
+    fps: float | None = None
+    #: ``(width, height)`` in pixels every frame is resized to, or None for the source's own size.
+    resize: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A detector of the pipeline: its plugin, parameters and schedule; ``line`` is its YAML key's (1-based)."""
+
+    name: str
+    plugin: str
+    plugin_class: type
+    origin: str
+    params: Mapping[str, Any]
+    every_n_frames: int | None = 1
+    max_fps: float | None = None
+    line: int = 0
+
+    def schedule_text(self) -> str:
+        return f"every {self.every_n_frames} frame(s)" if self.max_fps is None else f"at most {self.max_fps} fps"
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    """The tracker of the pipeline and the detector whose boxes it tracks."""
+
+    type: str
+    tracker_class: type
+    detector: str
+    params: Mapping[str, Any]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where records go (``-``: stdout), whether to append, and the opted-in per-frame records."""
+
+    events: str = "-"
+    append: bool = False
+    records: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """How the runtime schedules: mode, frames held in the shared store, pacing of files."""
+
+    mode: str = "auto"
+    frame_buffer: int = 16
+    pace: bool = True
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """A validated, resolved pipeline."""
+
+    path: Path
+    name: str
+    source: SourceSpec
+    detectors: tuple[DetectorSpec, ...]
+    tracker: TrackerSpec | None = None
+    relations: RelationsSpec | None = None
+    #: The tracker of the relation objects (``relations.objects.tracker``), resolved.
+    object_tracker: TrackerSpec | None = None
+    outputs: OutputSpec = OutputSpec()
+    runtime: RuntimeSpec = RuntimeSpec()
+
+    @property
+    def tracked_detectors(self) -> frozenset[str]:
+        """Detectors whose boxes a tracker follows (the hands' and the relation objects')."""
+        return frozenset(spec.detector for spec in (self.tracker, self.object_tracker) if spec is not None)
+
+    def detector(self, name: str) -> DetectorSpec:
+        """The detector spec named ``name``; raises KeyError."""
+        for spec in self.detectors:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved pipeline, as ``validate`` prints it."""
+        detectors: dict[str, Any] = {}
+        for d in self.detectors:
+            schedule = {"every_n_frames": d.every_n_frames} if d.max_fps is None else {"max_fps": d.max_fps}
+            detectors[d.name] = {
+                "plugin": d.plugin,
+                "origin": d.origin,
+                "params": dict(d.params),
+                "schedule": schedule,
+            }
+        out: dict[str, Any] = {
+            "version": 1,
+            "name": self.name,
+            "source": {
+                "uri": self.source.uri,
+                **({"fps": self.source.fps} if self.source.fps else {}),
+                **({"resize": list(self.source.resize)} if self.source.resize else {}),
+            },
+            "detectors": detectors,
+            "tracker": None
+            if self.tracker is None
+            else {"type": self.tracker.type, "detector": self.tracker.detector, "params": dict(self.tracker.params)},
+            "relations": self.relations.to_dict() if self.relations is not None else {},
+            "outputs": {
+                "events": self.outputs.events,
+                "append": self.outputs.append,
+                "records": list(self.outputs.records),
+            },
+            "runtime": {
+                "mode": self.runtime.mode,
+                "frame_buffer": self.runtime.frame_buffer,
+                "pace": self.runtime.pace,
+            },
+        }
+        return out

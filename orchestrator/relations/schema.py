@@ -1,0 +1,192 @@
+"""The JSON Schema of the ``relations:`` section, and `schema_issues`, its one check.
+
+Structure and ranges are the schema's job: a pipeline file is checked once, against the
+pipeline schema that composes `RELATIONS_SCHEMA` (``orchestrator.config.schema``), with the
+file's lines. `schema_issues` checks a section on its own, with the same wording (the one
+dialect of ``detectors.params``), before `orchestrator.relations.spec.parse_relations` builds it.
+
+Example:
+    >>> schema_issues({"objects": {"detector": "objects"}, "report": {"r": {"when": {"near": {"max_gap": 11}}}}})
+    [(('relations', 'report', 'r', 'when', 'near', 'max_gap'), 'value 11 is out of range: must be <= 10')]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from detectors.params import schema_problems
+from orchestrator.relations.predicates import DIRECTIONS, NEAR_MEASURES, Issue
+from orchestrator.relations.spec import DEFAULT_ENTER_FRAMES, DEFAULT_EXIT_FRAMES
+
+#: Relation names: the same rule as detector names (they appear in records and logs).
+NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_.-]*$"
+
+
+def _fraction(description: str, *, open_low: bool = True) -> dict[str, Any]:
+    low = {"exclusiveMinimum": 0} if open_low else {"minimum": 0}
+    return {"type": "number", **low, "maximum": 1, "description": description}
+
+
+def _diagonals(description: str, *, open_low: bool = False) -> dict[str, Any]:
+    low = {"exclusiveMinimum": 0} if open_low else {"minimum": 0}
+    return {"type": "number", **low, "maximum": 10, "description": description + " (× the hand box's diagonal)"}
+
+
+_DIRECTION_SCHEMA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "properties": {"min_offset": _diagonals("Least offset of the centres in that direction (default 0)")},
+}
+
+#: JSON Schema (draft 2020-12) of the whole ``relations:`` section. Its ``$ref``s point into its
+#: own ``$defs``; ``orchestrator.config.schema`` composes it into the pipeline file's schema.
+RELATIONS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "orchestrator.pipeline.relations/1",
+    "title": "The relations: section of a pipeline",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["objects", "report"],
+    "properties": {
+        "objects": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["detector"],
+            "description": "Where object boxes come from.",
+            "properties": {
+                "detector": {"type": "string", "minLength": 1, "description": "The pipeline detector of objects."},
+                "tracker": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["type"],
+                    "description": "The tracker of object boxes (default: sort with class_aware: true).",
+                    "properties": {
+                        "type": {"type": "string", "minLength": 1, "description": "Registered tracker name."},
+                        "params": {"type": "object", "description": "Keyword parameters of the tracker."},
+                    },
+                },
+                "not_hand": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "Object boxes that are a hand (COCO calls hands and arms 'person') are ignored.",
+                    "properties": {
+                        "labels": {
+                            "type": "array",
+                            "uniqueItems": True,
+                            "items": {"type": "string", "minLength": 1},
+                            "description": "Only boxes with these labels can be taken for a hand (default [person]; "
+                            "[] turns the filter off).",
+                        },
+                        "min_hand_overlap": _fraction(
+                            "A box is a hand when a hand box covers at least this share of it, or their IoU is at "
+                            "least this (default 0.5)."
+                        ),
+                    },
+                },
+            },
+        },
+        "report": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": NAME_PATTERN},
+            "additionalProperties": {"$ref": "#/$defs/relation"},
+            "description": "The relations to report, by name.",
+        },
+    },
+    "$defs": {
+        "relation": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["when"],
+            "properties": {
+                "objects": {
+                    "type": ["array", "string"],
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "items": {"type": "string", "minLength": 1},
+                    "description": "Object labels the relation applies to, or 'any' (default any).",
+                },
+                "when": {"$ref": "#/$defs/predicate"},
+                "enter_frames": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 100000,
+                    "description": f"Consecutive held frames to start (default {DEFAULT_ENTER_FRAMES}).",
+                },
+                "enter_seconds": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 3600,
+                    "description": "Or: seconds of source time it must hold to start.",
+                },
+                "exit_frames": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 100000,
+                    "description": f"Consecutive frames it must fail to end (default {DEFAULT_EXIT_FRAMES}).",
+                },
+                "exit_seconds": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 3600,
+                    "description": "Or: seconds of source time it must fail to end.",
+                },
+                "update_every_frames": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 100000,
+                    "description": "Emit relation.update every this many frames while active (0: never; default 0).",
+                },
+            },
+        },
+        "predicate": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": False,
+            "description": "Exactly one of the predicates below.",
+            "properties": {
+                "overlap": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                    "properties": {
+                        "min_iou": _fraction("Holds when IoU >= this"),
+                        "min_object_covered": _fraction("... or when the hand covers this share of the object"),
+                    },
+                },
+                "contains": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "min_object_covered": _fraction("Share of the object inside the hand box (default 1)"),
+                        "margin": _fraction(
+                            "The hand box is grown by this × its diagonal on each side (default 0)", open_low=False
+                        ),
+                    },
+                },
+                "near": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "measure": {"enum": list(NEAR_MEASURES), "description": "gap (default) or centers"},
+                        "max_gap": _diagonals("measure gap: the largest gap between the boxes"),
+                        "max_distance": _diagonals("measure centers: the largest centre distance", open_low=True),
+                    },
+                },
+                **dict.fromkeys(DIRECTIONS, _DIRECTION_SCHEMA),
+                "all": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/predicate"}},
+                "any": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/predicate"}},
+            },
+        },
+    },
+}
+
+
+def schema_issues(raw: Any) -> list[Issue]:
+    """Every way a ``relations:`` section fails `RELATIONS_SCHEMA`, as ``(path, message)`` sorted by path.
+
+    Paths start at the pipeline's top (``("relations", "report", "holding", "enter_frames")``);
+    ``[]`` means `parse_relations` may build the section.
+    """
+    return [(("relations", *p.path), p.message) for p in schema_problems(raw, RELATIONS_SCHEMA)]
