@@ -136,3 +136,10 @@ def run_cli_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
 def small_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 30-frame 320x240 MJPG video shared by the session (do not modify)."""
     return make_video(tmp_path_factory.mktemp("video") / "small.avi")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs a real model (through the real-model fixtures) ``real_model``."""
+    for item in items:
+        if {"real_models", "real_model_cache"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.real_model)

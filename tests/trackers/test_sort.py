@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from helpers.tracker_scenarios import dets, linear_box, max_abs_error, run
 
-from orchestrator.bench.tracker import benchmark_tracker
 from orchestrator.registry import TRACKERS
 from trackers.none import NoTracker
 from trackers.sort import SortTracker
@@ -491,13 +490,6 @@ def test_update_argument_errors(cls, frames, observations, error, message) -> No
     with pytest.raises(error) as info:
         tracker.update(frames[1], observations)
     assert message in str(info.value)
-
-
-def test_benchmark_tracker_smoke() -> None:
-    result = benchmark_tracker(n_tracks=3, n_frames=60, seed=1)
-    assert result["n_tracks"] == 3 and result["n_frames"] == 60
-    assert result["distinct_ids"] == 3
-    assert 0 < result["median_ms"] <= result["p90_ms"] <= result["max_ms"]
 
 
 def test_late_result_for_a_frame_that_already_had_one_is_merged() -> None:

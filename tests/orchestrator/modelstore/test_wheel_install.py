@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from helpers import REPO_ROOT, SHARED
 
+pytestmark = pytest.mark.real_model  # builds a wheel, imports both real models and runs a pipeline
+
 REPO = REPO_ROOT
 
 CLIP = SHARED / "data" / "egodex" / "add_remove_lid_0.mp4"
