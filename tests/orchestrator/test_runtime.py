@@ -123,8 +123,8 @@ def test_frames_are_converted_to_rgb_once_and_shared(tmp_path: Path) -> None:
         version: 1
         source: {{uri: {video.name}}}
         detectors:
-          a: {{plugin: "test_runtime:ProbeDetector", params: {{key: a}}}}
-          b: {{plugin: "test_runtime:ProbeDetector", params: {{key: b}}, schedule: {{every_n_frames: 2}}}}
+          a: {{plugin: "{__name__}:ProbeDetector", params: {{key: a}}}}
+          b: {{plugin: "{__name__}:ProbeDetector", params: {{key: b}}, schedule: {{every_n_frames: 2}}}}
         """,
     )
     _records(pipeline)
@@ -328,11 +328,11 @@ def test_image_folder_in_natural_order_and_undecodable_image(tmp_path: Path) -> 
         cv2.imwrite(str(folder / f"img{i}.png"), image)
     pipeline = write_pipeline(
         tmp_path / "p.yaml",
-        """
+        f"""
         version: 1
-        source: {uri: images, fps: 10}
+        source: {{uri: images, fps: 10}}
         detectors:
-          probe: {plugin: "test_runtime:ProbeDetector", params: {key: folder}}
+          probe: {{plugin: "{__name__}:ProbeDetector", params: {{key: folder}}}}
         """,
     )
     records = _records(pipeline)
@@ -379,7 +379,7 @@ def test_real_clip_runs_deterministically(tmp_path: Path) -> None:
         version: 1
         source: {{uri: "{clip}"}}
         detectors:
-          probe: {{plugin: "test_runtime:ProbeDetector", params: {{key: real}}}}
+          probe: {{plugin: "{__name__}:ProbeDetector", params: {{key: real}}}}
           noop: {{plugin: testing.noop, schedule: {{every_n_frames: 5}}}}
         outputs: {{records: [detections]}}
         """,
