@@ -48,7 +48,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -293,25 +293,17 @@ class AnyOf:
         return {"any": [child.to_config() for child in self.children]}
 
 
-#: YAML keys of the predicates.
-PREDICATE_NAMES: tuple[str, ...] = ("overlap", "contains", "near", *DIRECTIONS, "all", "any")
-
 Issue = tuple[tuple[Any, ...], str]
-#: Parameters of each predicate, as in YAML.
-_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "overlap": ("min_iou", "min_object_covered"),
-    "contains": ("min_object_covered", "margin"),
-    "near": ("measure", "max_gap", "max_distance"),
-    "direction": ("min_offset",),
-}
 
 
-def build_predicate(raw: Any, path: tuple[Any, ...] = ()) -> tuple[Predicate | None, list[Issue]]:
+def build_predicate(raw: Mapping[str, Any], path: tuple[Any, ...] = ()) -> tuple[Predicate | None, list[Issue]]:
     """A predicate from its YAML mapping (one key), with the issues found at ``path``.
 
-    Structure (one key, known names, ranges) is the schema's job; this reports what the
-    schema cannot say clearly (which ``near`` limit goes with which measure) and never raises
-    on malformed input: it returns ``(None, issues)`` instead.
+    ``raw`` is what the relations schema (`orchestrator.relations.schema`) accepted: its
+    structure (one key, known names, known parameters, types, ranges) is checked there, once.
+    This reports only what the schema cannot say (which ``near`` limit goes with which measure,
+    ``overlap`` without any threshold), as ``(None, issues)``; on data the schema would refuse it
+    may raise `KeyError`, `TypeError` or `ValueError`.
 
     Example:
         >>> build_predicate({"all": [{"overlap": {"min_iou": 0.1}}, {"above": None}]})[0]
@@ -319,16 +311,9 @@ def build_predicate(raw: Any, path: tuple[Any, ...] = ()) -> tuple[Predicate | N
         >>> build_predicate({"near": {"max_distance": 1}}, ("when",))[1]
         [(('when', 'near'), "max_distance does not apply to measure 'gap'; use max_gap")]
     """
-    if not isinstance(raw, Mapping) or len(raw) != 1:
-        got = ", ".join(map(str, raw)) if isinstance(raw, Mapping) and raw else type(raw).__name__
-        return None, [
-            (path, f"a predicate is a mapping with exactly one key ({', '.join(PREDICATE_NAMES)}); got {got}")
-        ]
     ((name, params),) = raw.items()
     where = (*path, name)
     if name in ("all", "any"):
-        if not isinstance(params, Sequence) or isinstance(params, str) or not params:
-            return None, [(where, f"{name} takes a non-empty list of predicates")]
         children: list[Predicate] = []
         issues: list[Issue] = []
         for index, item in enumerate(params):
@@ -339,16 +324,7 @@ def build_predicate(raw: Any, path: tuple[Any, ...] = ()) -> tuple[Predicate | N
         if issues:
             return None, issues
         return (AllOf if name == "all" else AnyOf)(tuple(children)), []
-    if name not in PREDICATE_NAMES:
-        return None, [(where, f"unknown predicate {name!r}; expected one of: {', '.join(PREDICATE_NAMES)}")]
-    if params is None:
-        params = {}  # `above:` with nothing after it: all defaults
-    if not isinstance(params, Mapping):
-        return None, [(where, f"{name} takes a mapping of parameters, got {type(params).__name__}")]
-    known = _PARAMETERS.get(name, _PARAMETERS["direction"])
-    unknown = [key for key in params if key not in known]
-    if unknown:
-        return None, [((*where, key), f"unknown key {key!r}; expected one of: {', '.join(known)}") for key in unknown]
+    params = params or {}  # `above:` with nothing after it: all defaults
     try:
         if name == "overlap":
             return Overlap(**params), []
