@@ -1,0 +1,225 @@
+"""MediaPipe Hands (legacy solution, video mode): palm detector + landmark tracker on LiteRT.
+
+Re-implements ``mediapipe/modules/hand_landmark/hand_landmark_tracking_cpu.pbtxt`` (Apache-2.0) as
+MediaPipe 0.10.21's ``mp.solutions.hands.Hands(static_image_mode=False)`` runs it:
+
+1. The palm detector runs on the whole frame only when fewer than ``max_hands`` hands were tracked
+   on the previous frame; its detections (best first) are cut to ``max_hands`` and turned into hand ROIs.
+2. ``AssociationNormRectCalculator`` (``min_similarity_threshold 0.5``) merges the palm ROIs with the
+   ROIs carried over from the previous frame's landmarks: rectangles are added in order (palm ROIs,
+   then tracked ROIs) and each new one removes every earlier one whose axis-aligned IoU exceeds 0.5,
+   so a tracked hand wins over a palm detection of the same hand and overlapping hands collapse to one.
+3. The landmark model runs on each ROI (all ROIs of a frame in one batched call); a hand is kept
+   when its presence score is above ``min_presence_score`` (``ThresholdingCalculator``, strict ``>``),
+   and its landmarks give the next frame's ROI (``hand_landmark_landmarks_to_roi.pbtxt``).
+
+Handedness: the model's score is the probability of MediaPipe's "Left", which assumes a mirrored
+(selfie) image. With ``mirrored=False`` (ordinary or egocentric video) the wearer's own side is the
+opposite label, so MediaPipe's "Left" is reported as ``side='right'``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from detectors.mediapipe.crops import NormRect, box_roi, landmarks_roi, palm_roi, rect_iou
+from detectors.mediapipe.errors import MediaPipeError
+from detectors.mediapipe.landmarks import HandLandmarker, LandmarkOutput
+from detectors.mediapipe.palm import PalmDetector, check_rgb
+
+MODELS = ("full", "lite")
+ASSOCIATION_IOU = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class HandResult:
+    """One hand in one frame.
+
+    ``keypoints``: (21, 3) float32, read-only: ``x, y`` in source-frame pixels (continuous
+    coordinates, pixel edges at integers as in MediaPipe's normalised output × size) and ``z``,
+    MediaPipe's relative depth (wrist ≈ 0, negative towards the camera) in the same pixel scale as
+    ``x``. ``box``: ``(x1, y1, x2, y2)`` pixels, the extent of the 21 landmarks' ``x, y``.
+    ``score``: hand presence in [0, 1]. ``side``: ``'left'`` or ``'right'``, the wearer's own hand;
+    ``side_score``: its probability in [0.5, 1].
+    """
+
+    keypoints: np.ndarray
+    box: tuple[float, float, float, float]
+    score: float
+    side: str
+    side_score: float
+
+
+def model_files(folder: str | os.PathLike[str], model: str = "full") -> tuple[Path, Path]:
+    """``(palm, landmark)`` model paths in ``folder`` by MediaPipe's file names, for ``model`` ``full`` or ``lite``.
+
+    Only names the files (``palm_detection_<model>.tflite``, ``hand_landmark_<model>.tflite``); the
+    caller decides the folder. Raises `MediaPipeError` for another model name.
+
+    >>> [p.name for p in model_files("models", "lite")]
+    ['palm_detection_lite.tflite', 'hand_landmark_lite.tflite']
+    """
+    if model not in MODELS:
+        raise MediaPipeError(f"model must be one of {list(MODELS)}, got {model!r}")
+    folder = Path(folder)
+    return folder / f"palm_detection_{model}.tflite", folder / f"hand_landmark_{model}.tflite"
+
+
+def associate_rects(
+    palm_rects: Sequence[NormRect], tracked_rects: Sequence[NormRect], threshold: float = ASSOCIATION_IOU
+) -> list[NormRect]:
+    """MediaPipe's ``AssociationNormRectCalculator``: merge palm ROIs and tracked ROIs without duplicates.
+
+    Rectangles are added in order (``palm_rects`` then ``tracked_rects``); each one removes every
+    rectangle already kept whose axis-aligned IoU with it is above ``threshold``, then is appended.
+
+    >>> a, b = NormRect(0.3, 0.5, 0.2, 0.2), NormRect(0.31, 0.5, 0.2, 0.2)
+    >>> associate_rects([a], [b]) == [b], associate_rects([a], [NormRect(0.7, 0.5, 0.2, 0.2)])[0] == a
+    (True, True)
+    """
+    kept: list[NormRect] = []
+    for rect in [*palm_rects, *tracked_rects]:
+        kept = [other for other in kept if rect_iou(rect, other) <= threshold]
+        kept.append(rect)
+    return kept
+
+
+def hand_result(output: LandmarkOutput, image_size: tuple[int, int], mirrored: bool) -> HandResult:
+    """A `HandResult` in pixels from one `LandmarkOutput` on a ``(width, height)`` frame."""
+    w, h = image_size
+    points = np.empty((output.landmarks.shape[0], 3), dtype=np.float32)
+    points[:, 0] = output.landmarks[:, 0] * w
+    points[:, 1] = output.landmarks[:, 1] * h
+    points[:, 2] = output.landmarks[:, 2] * w
+    points.setflags(write=False)
+    box = (
+        float(points[:, 0].min()),
+        float(points[:, 1].min()),
+        float(points[:, 0].max()),
+        float(points[:, 1].max()),
+    )
+    mp_left = output.left_score > 0.5  # TensorsToClassificationCalculator, binary, top-1
+    side_score = output.left_score if mp_left else 1.0 - output.left_score
+    wearer_left = mp_left if mirrored else not mp_left
+    return HandResult(points, box, float(output.presence), "left" if wearer_left else "right", float(side_score))
+
+
+def _check_threshold(name: str, value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise MediaPipeError(f"{name} must be in [0, 1], got {value}")
+    return value
+
+
+def landmarks_for_boxes(
+    landmarker: HandLandmarker,
+    rgb: np.ndarray,
+    boxes: Sequence[Sequence[float]],
+    min_presence_score: float = 0.5,
+    mirrored: bool = False,
+    box_scale: float = 1.5,
+) -> list[HandResult | None]:
+    """Landmarks for hand boxes found by another detector ("landmarks as a second stage").
+
+    For each pixel box ``(x1, y1, x2, y2)`` on the RGB uint8 ``(H, W, 3)`` frame: an upright square
+    crop of the box's long side × ``box_scale`` around its centre; the landmarks found there give a
+    rotated ROI (as in tracking) and the model runs again on it. Returns one entry per box, in order:
+    the second pass's `HandResult`, or the first pass's if only that one is above
+    ``min_presence_score``, or None when no hand is found. Raises `MediaPipeError` for a bad image or box.
+    """
+    rgb = check_rgb(rgb)
+    threshold = _check_threshold("min_presence_score", min_presence_score)
+    size = (rgb.shape[1], rgb.shape[0])
+    firsts = landmarker.run_many(rgb, [box_roi(box, size, box_scale) for box in boxes])
+    found = [i for i, first in enumerate(firsts) if first.presence > threshold]
+    seconds = landmarker.run_many(rgb, [landmarks_roi(firsts[i].landmarks, size) for i in found])
+    results: list[HandResult | None] = [None] * len(firsts)
+    for i, second in zip(found, seconds, strict=True):
+        best = second if second.presence > threshold else firsts[i]
+        results[i] = hand_result(best, size, mirrored)
+    return results
+
+
+class MediaPipeHands:
+    """MediaPipe Hands tracking on LiteRT: ``process(rgb)`` per video frame → list of `HandResult`.
+
+    ``palm_model_path`` / ``landmark_model_path``: ``palm_detection_{full,lite}.tflite`` and
+    ``hand_landmark_{full,lite}.tflite`` (see `model_files`); ``max_hands`` ≥ 1;
+    ``min_detection_score``: palm score threshold (MediaPipe's ``min_detection_confidence``);
+    ``min_presence_score``: landmark presence threshold (``min_tracking_confidence``); ``mirrored``:
+    whether frames are mirrored selfie images (see the module doc for the side rule);
+    ``num_threads``: LiteRT threads per model. Raises `MediaPipeError` for bad options or model files.
+    """
+
+    def __init__(
+        self,
+        palm_model_path: str | os.PathLike[str],
+        landmark_model_path: str | os.PathLike[str],
+        max_hands: int = 2,
+        min_detection_score: float = 0.5,
+        min_presence_score: float = 0.5,
+        mirrored: bool = False,
+        num_threads: int = 2,
+    ) -> None:
+        if isinstance(max_hands, bool) or not isinstance(max_hands, int | np.integer) or max_hands < 1:
+            raise MediaPipeError(f"max_hands must be an integer >= 1, got {max_hands!r}")
+        self.max_hands = int(max_hands)
+        self.min_detection_score = _check_threshold("min_detection_score", min_detection_score)
+        self.min_presence_score = _check_threshold("min_presence_score", min_presence_score)
+        self.mirrored = bool(mirrored)
+        self.palm = PalmDetector(palm_model_path, num_threads=num_threads, min_score=self.min_detection_score)
+        self.landmarker = HandLandmarker(landmark_model_path, num_threads=num_threads)
+        self._tracked: list[NormRect] = []
+        self.palm_runs = 0  # how many frames ran the palm detector (for diagnostics)
+
+    @classmethod
+    def from_folder(cls, folder: str | os.PathLike[str], model: str = "full", **options: object) -> MediaPipeHands:
+        """Build from the two files `model_files` names in ``folder``; ``options`` as for the constructor."""
+        palm, landmark = model_files(folder, model)
+        return cls(palm, landmark, **options)  # type: ignore[arg-type]
+
+    def reset(self) -> None:
+        """Forget the tracked hands: the next frame starts with the palm detector (e.g. after a cut)."""
+        self._tracked = []
+
+    @property
+    def tracked_rects(self) -> list[NormRect]:
+        """The ROIs the next frame will start from (from this frame's landmarks)."""
+        return list(self._tracked)
+
+    def process(self, rgb: np.ndarray) -> list[HandResult]:
+        """Hands in the next video frame, RGB uint8 ``(H, W, 3)``; raises `MediaPipeError` for another image.
+
+        Order follows MediaPipe: hands newly found by the palm detector first, then tracked hands.
+        """
+        rgb = check_rgb(rgb)
+        size = (rgb.shape[1], rgb.shape[0])
+        palm_rects: list[NormRect] = []
+        if len(self._tracked) < self.max_hands:
+            self.palm_runs += 1
+            palms = self.palm.detect(rgb, max_results=self.max_hands)
+            palm_rects = [palm_roi(p.box, p.keypoints, size) for p in palms]
+        rects = associate_rects(palm_rects, self._tracked)
+        results: list[HandResult] = []
+        tracked: list[NormRect] = []
+        for output in self.landmarker.run_many(rgb, rects):
+            if not output.presence > self.min_presence_score:
+                continue
+            results.append(hand_result(output, size, self.mirrored))
+            tracked.append(landmarks_roi(output.landmarks, size))
+        self._tracked = tracked
+        return results
+
+    def landmarks_for_boxes(
+        self, rgb: np.ndarray, boxes: Sequence[Sequence[float]], box_scale: float = 1.5
+    ) -> list[HandResult | None]:
+        """`landmarks_for_boxes` with this tracker's landmark model, threshold and side rule.
+
+        Stateless: the tracked hands of `process` are neither used nor changed.
+        """
+        return landmarks_for_boxes(self.landmarker, rgb, boxes, self.min_presence_score, self.mirrored, box_scale)
