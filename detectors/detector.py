@@ -51,6 +51,9 @@ class Detector(abc.ABC):
     params_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "additionalProperties": False}
     #: Names of parameters that are file paths: resolved against the pipeline file and checked.
     path_params: ClassVar[tuple[str, ...]] = ()
+    #: True for a second stage: a detector that runs on another detector's result for the same frame
+    #: (`detect_on`), declared in a pipeline with ``input: <that detector>``.
+    takes_input: ClassVar[bool] = False
 
     def load(self) -> None:  # noqa: B027 - optional hook, most test plugins need nothing
         """Load weights and allocate runtimes. Called once, before the first frame."""
@@ -62,6 +65,14 @@ class Detector(abc.ABC):
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[Detections]:
         """Detect on several frames. The default runs `detect` on each in turn."""
         return [self.detect(image) for image in images]
+
+    def detect_on(self, image: np.ndarray, detections: Detections) -> Detections:
+        """A second stage's work: refine ``detections`` (another detector's, on this very frame).
+
+        Only called on plugins with ``takes_input = True``; the image is the same RGB ``uint8``
+        ``(H, W, 3)`` frame the input detector saw, and boxes are in its pixels.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not a second stage (takes_input is False)")
 
     def detect_frame(self, image: np.ndarray, frame_index: int, time_s: float) -> Detections:
         """What the runtime calls: `detect` plus the frame's index and source time."""

@@ -37,3 +37,7 @@ class ConversionError(ModelError):
 
 class FixtureError(DetectorError, ValueError):
     """A scripted detector's fixture file is missing or malformed."""
+
+
+class MediaPipeError(DetectorError, ValueError):
+    """Bad input, options or model file for the MediaPipe Hands pipeline (one-line message)."""

@@ -202,6 +202,8 @@ def _check_tracker(obj: Any) -> str | None:
 #: The built-in detector plugins: name → ``module:Class``.
 BUILTIN_DETECTORS: dict[str, str] = {
     "hands.egohands": "detectors.egohands:EgoHandsDetector",
+    "hands.mediapipe": "detectors.mediapipe.detector:MediaPipeHandsDetector",
+    "hands.mediapipe.landmarks": "detectors.mediapipe.stage:LandmarkStage",
     "objects.coco.centernet": "detectors.centernet:CenterNetDetector",
     "testing.noop": "detectors.testing:NoopDetector",
     "testing.scripted": "detectors.testing:ScriptedDetector",

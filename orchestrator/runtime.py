@@ -205,14 +205,18 @@ class Runtime:
                 target=self._read, args=(source, detectors, store, counters, realtime), name="reader", daemon=True
             )
         ]
+        # A second stage runs in its input's worker, right after it on the same frame: it needs that
+        # result, and a thread of its own would only wait for it.
+        stages = {spec.name: [(st, d) for st, d in detectors if st.input == spec.name] for spec, _ in detectors}
         threads += [
             threading.Thread(
                 target=self._work,
-                args=(spec, detector, store, board, counters, realtime),
+                args=(spec, detector, stages[spec.name], store, board, counters, realtime),
                 name=f"detector:{spec.name}",
                 daemon=True,
             )
             for spec, detector in detectors
+            if spec.input is None
         ]
         stream = RecordStream()
         started = time.perf_counter()
@@ -306,7 +310,10 @@ class Runtime:
         counters: _Counters,
         realtime: bool,
     ) -> None:
-        schedules = [(spec.name, make_schedule(spec.every_n_frames, spec.max_fps)) for spec, _ in detectors]
+        schedules = [
+            (spec.name, make_schedule(spec.every_n_frames, spec.max_fps)) for spec, _ in detectors if spec.input is None
+        ]
+        stages = [(spec.name, spec.input) for spec, _ in detectors if spec.input is not None]
         pace = realtime and not source.live and self.config.runtime.pace
         index = 0
         started = time.monotonic()
@@ -323,7 +330,8 @@ class Runtime:
                         break
                 # The one colour conversion of the run: every detector shares this RGB array.
                 rgb = to_rgb(bgr, self.config.source.resize)
-                scheduled = frozenset(name for name, schedule in schedules if schedule.due(index, time_s))
+                due = {name for name, schedule in schedules if schedule.due(index, time_s)}
+                scheduled = frozenset(due | {name for name, input_name in stages if input_name in due})
                 for name in scheduled:
                     counters.scheduled[name] += 1
                 if not store.put(Frame(index, time_s, rgb, scheduled)):
@@ -343,6 +351,7 @@ class Runtime:
         self,
         spec: DetectorSpec,
         detector: Detector,
+        stages: list[tuple[DetectorSpec, Detector]],
         store: FrameStore,
         board: ResultBoard,
         counters: _Counters,
@@ -370,7 +379,38 @@ class Runtime:
             counters.runs[spec.name] += 1
             counters.latencies[spec.name].append(latency_ms)
             board.post(DetectorResult(spec.name, frame.index, frame.time_s, detections, latency_ms))
+            for stage_spec, stage in stages:
+                if not self._run_stage(stage_spec, stage, frame, detections, board, counters):
+                    store.wake()
+                    board.wake()
+                    return
             last = frame.index
+
+    def _run_stage(
+        self,
+        spec: DetectorSpec,
+        stage: Detector,
+        frame: Frame,
+        detections: Detections,
+        board: ResultBoard,
+        counters: _Counters,
+    ) -> bool:
+        """Run second stage ``stage`` on its input's ``detections``; False when it failed (run stopped)."""
+        started = time.perf_counter()
+        try:
+            refined = stage.detect_on(frame.rgb, detections)
+            if not isinstance(refined, Detections):
+                raise TypeError(f"detect_on returned {type(refined).__name__}, expected Detections")
+        except Exception as exc:
+            self._fail(
+                f"detector '{spec.name}' ({spec.plugin}) failed on frame {frame.index}: {type(exc).__name__}: {exc}"
+            )
+            return False
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        counters.runs[spec.name] += 1
+        counters.latencies[spec.name].append(latency_ms)
+        board.post(DetectorResult(spec.name, frame.index, frame.time_s, refined, latency_ms))
+        return True
 
     # ------------------------------------------------------------------ fusion
     def _fuse_deterministic(

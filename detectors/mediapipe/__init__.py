@@ -5,7 +5,7 @@ whose paths the caller passes in. Modules: `anchors` (SSD anchors), `palm` (palm
 `crops` (rotated rectangles and the warp crop), `landmarks` (landmark model), `hands` (the tracker).
 """
 
-from detectors.mediapipe.errors import MediaPipeError
+from detectors.errors import MediaPipeError
 from detectors.mediapipe.hands import HandResult, MediaPipeHands, landmarks_for_boxes, model_files
 from detectors.mediapipe.landmarks import HandLandmarker
 from detectors.mediapipe.palm import PalmDetector

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from detectors.mediapipe.errors import MediaPipeError
+from detectors.errors import MediaPipeError
 
 PALM_INPUT_SIZE = 192
 PALM_STRIDES = (8, 16, 16, 16)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from detectors.mediapipe.errors import MediaPipeError
+from detectors.errors import MediaPipeError
 
 # HandLandmarksToRectCalculator uses 12 of the 21 landmarks: wrist, thumb CMC/MCP/IP, and MCP + PIP of each finger.
 PARTIAL_LANDMARKS = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)

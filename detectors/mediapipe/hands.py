@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from detectors.errors import MediaPipeError
 from detectors.mediapipe.crops import NormRect, box_roi, landmarks_roi, palm_roi, rect_iou
-from detectors.mediapipe.errors import MediaPipeError
 from detectors.mediapipe.landmarks import HandLandmarker, LandmarkOutput
 from detectors.mediapipe.palm import PalmDetector, check_rgb
 

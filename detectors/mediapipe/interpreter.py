@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from detectors.mediapipe.errors import MediaPipeError
+from detectors.errors import MediaPipeError
 
 
 def load_model(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors.errors import MediaPipeError
 from detectors.mediapipe.crops import (
     NormRect,
     crop_matrix,
@@ -27,7 +28,6 @@ from detectors.mediapipe.crops import (
     to_pixels,
     warp_crop,
 )
-from detectors.mediapipe.errors import MediaPipeError
 from detectors.mediapipe.interpreter import load_model
 from detectors.mediapipe.palm import check_rgb
 

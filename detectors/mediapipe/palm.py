@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors.errors import MediaPipeError
 from detectors.mediapipe.anchors import PALM_INPUT_SIZE, palm_anchors
 from detectors.mediapipe.crops import crop_matrix, pad_to_aspect, to_pixels, warp_crop
-from detectors.mediapipe.errors import MediaPipeError
 from detectors.mediapipe.interpreter import load_model
 
 NUM_ANCHORS = 2016

@@ -25,7 +25,13 @@ from typing import Any
 
 from detectors.params import describe_type
 from orchestrator.config.issues import IssueLog
-from orchestrator.config.plugins import detector_spec, hand_tracker_spec, object_labels, object_tracker_spec
+from orchestrator.config.plugins import (
+    check_inputs,
+    detector_spec,
+    hand_tracker_spec,
+    object_labels,
+    object_tracker_spec,
+)
 from orchestrator.config.schema import pipeline_schema
 from orchestrator.config.sections import output_spec, runtime_spec, source_spec
 from orchestrator.config.spec import DetectorSpec, PipelineConfig, TrackerSpec
@@ -68,6 +74,7 @@ def _detectors(log: IssueLog, data: Mapping[str, Any], names: list[str] | None) 
             spec = detector_spec(log, name, entry)
             if spec is not None:
                 specs.append(spec)
+    check_inputs(log, specs)
     return specs
 
 

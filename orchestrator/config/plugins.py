@@ -51,6 +51,19 @@ def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorS
     if params is None:
         return None
     schedule = raw.get("schedule") or {"every_n_frames": 1}
+    takes_input = bool(getattr(entry.obj, "takes_input", False))
+    if takes_input != ("input" in raw):
+        where = (*base, "input") if "input" in raw else base
+        log.error(
+            where,
+            f"plugin {raw['plugin']} is a second stage: give input: <the detector whose boxes it refines>"
+            if takes_input
+            else f"plugin {raw['plugin']} takes no input (it is not a second stage)",
+        )
+        return None
+    if takes_input and "schedule" in raw:
+        log.error((*base, "schedule"), "a second stage runs on its input's frames; it has no schedule of its own")
+        return None
     return DetectorSpec(
         name=name,
         plugin=raw["plugin"],
@@ -60,7 +73,23 @@ def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorS
         every_n_frames=schedule.get("every_n_frames"),
         max_fps=schedule.get("max_fps"),
         line=log.lines.line(base, key=True),
+        input=raw.get("input"),
     )
+
+
+def check_inputs(log: IssueLog, specs: list[DetectorSpec]) -> None:
+    """Each second stage's ``input`` names another detector of the pipeline that is not a stage itself."""
+    by_name = {spec.name: spec for spec in specs}
+    for spec in specs:
+        if spec.input is None:
+            continue
+        target = by_name.get(spec.input)
+        path = ("detectors", spec.name, "input")
+        if target is None or target is spec:
+            others = ", ".join(name for name in by_name if name != spec.name) or "(none)"
+            log.error(path, f"unknown detector {spec.input!r}; the other detectors: {others}")
+        elif target.input is not None:
+            log.error(path, f"{spec.input!r} is a second stage itself; give the detector it refines instead")
 
 
 def tracker_spec(

@@ -20,8 +20,9 @@ from typing import Any
 
 from orchestrator.relations import RelationsSpec
 
-#: Per-frame record types a pipeline can opt into (``outputs.records``).
-PER_FRAME_RECORDS = ("detections", "tracks")
+#: What a pipeline can opt into in ``outputs.records``: per-frame record types, and ``keypoints``,
+#: which adds each detection's and track's keypoints to those records (sides are always written).
+PER_FRAME_RECORDS = ("detections", "tracks", "keypoints")
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,13 @@ class DetectorSpec:
     every_n_frames: int | None = 1
     max_fps: float | None = None
     line: int = 0
+    #: A second stage names the detector whose result it refines; it runs right after that one,
+    #: on the same frames (its own schedule fields are unused).
+    input: str | None = None
 
     def schedule_text(self) -> str:
+        if self.input is not None:
+            return f"after {self.input}, on its frames"
         return f"every {self.every_n_frames} frame(s)" if self.max_fps is None else f"at most {self.max_fps} fps"
 
 
