@@ -441,3 +441,69 @@ def test_realtime_late_results_are_applied_at_their_frame(tmp_path: Path) -> Non
     assert any(t["box_source"] == "predicted" for _, t in confirmed)
     for frame, track in confirmed:
         assert track["box"][0] == pytest.approx(20 + 3 * frame, abs=4.0), f"frame {frame}"
+
+
+class ShiftStage(Detector):
+    """A test second stage: its input's boxes moved 1000 px right; fails on ``fail_at_frame``."""
+
+    takes_input: ClassVar[bool] = True
+    params_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"fail_at_frame": {"type": "integer"}},
+    }
+    frames: ClassVar[list[int]] = []
+
+    def __init__(self, fail_at_frame: int = -1) -> None:
+        self.fail_at_frame = fail_at_frame
+        self._frame = 0
+        ShiftStage.frames = []
+
+    def detect(self, image: np.ndarray) -> Detections:
+        return Detections.empty()
+
+    def detect_on(self, image: np.ndarray, detections: Detections) -> Detections:
+        # The input's worker calls the stage right after the input, frame by frame: count them here.
+        frame = len(ShiftStage.frames)
+        ShiftStage.frames.append(frame)
+        if frame == self.fail_at_frame:
+            raise RuntimeError("stage broke")
+        moved = detections.boxes + np.array([1000, 0, 1000, 0], np.float32)
+        return Detections(moved, detections.scores, detections.class_ids, detections.labels)
+
+
+def _stage_pipeline(tmp_path: Path, stage_params: str = "{}") -> Path:
+    video = make_video(tmp_path / "clip.avi", frames=12)
+    fixture = write_fixture(tmp_path / "boxes.yaml", _scripted_frames(12), labels=("hand", "cup"))
+    return write_pipeline(
+        tmp_path / "p.yaml",
+        f"""
+        version: 1
+        source: {{uri: {video.name}}}
+        detectors:
+          boxes: {{plugin: testing.scripted, params: {{fixture: {fixture.name}}}, schedule: {{every_n_frames: 3}}}}
+          shifted: {{plugin: "{__name__}:ShiftStage", input: boxes, params: {stage_params}}}
+        outputs: {{records: [detections]}}
+        """,
+    )
+
+
+def test_second_stage_runs_after_its_input_on_the_same_frames(tmp_path: Path) -> None:
+    records = _records(_stage_pipeline(tmp_path))
+    validate_records(records)
+    detections = [r for r in records if r["type"] == "detections"]
+    by_detector: dict[str, dict[int, list]] = {}
+    for record in detections:
+        by_detector.setdefault(record["detector"], {})[record["frame"]] = record["detections"]
+    assert sorted(by_detector["boxes"]) == sorted(by_detector["shifted"]) == [0, 3, 6, 9]
+    for frame, found in by_detector["boxes"].items():
+        shifted = by_detector["shifted"][frame]
+        assert [d["box"][0] + 1000 for d in found] == [d["box"][0] for d in shifted]
+    summary = records[-1]["detectors"]
+    assert (summary["boxes"]["runs"], summary["shifted"]["runs"], summary["shifted"]["drops"]) == (4, 4, 0)
+    assert records[:-1] == _records(_stage_pipeline(tmp_path))[:-1]  # deterministic (the summary has timings)
+
+
+def test_second_stage_failure_stops_the_run_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match=r"detector 'shifted' \(.*ShiftStage\) failed on frame 3: RuntimeError"):
+        _records(_stage_pipeline(tmp_path, "{fail_at_frame: 1}"))

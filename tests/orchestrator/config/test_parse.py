@@ -338,6 +338,42 @@ ERROR_CASES = {
         """,
         ["3: detectors: name 1 must be a string; quote it"],
     ),
+    "stage-without-input": (
+        """
+        version: 1
+        detectors:
+          hands:
+            plugin: hands.mediapipe.landmarks
+        """,
+        [
+            "4: detectors.hands: plugin hands.mediapipe.landmarks is a second stage: give input: <the detector whose "
+            "boxes it refines>"
+        ],
+    ),
+    "input-on-a-detector-that-is-not-a-stage": (
+        """
+        version: 1
+        detectors:
+          a: {plugin: testing.noop}
+          b: {plugin: testing.noop, input: a}
+        """,
+        ["4: detectors.b.input: plugin testing.noop takes no input (it is not a second stage)"],
+    ),
+    "stage-with-a-schedule-and-stage-inputs": (
+        """
+        version: 1
+        detectors:
+          a: {plugin: testing.noop}
+          b: {plugin: hands.mediapipe.landmarks, input: a, schedule: {every_n_frames: 2}}
+          c: {plugin: hands.mediapipe.landmarks, input: nope}
+          d: {plugin: hands.mediapipe.landmarks, input: c}
+        """,
+        [
+            "4: detectors.b.schedule: a second stage runs on its input's frames; it has no schedule of its own",
+            "5: detectors.c.input: unknown detector 'nope'; the other detectors: a, d",
+            "6: detectors.d.input: 'c' is a second stage itself; give the detector it refines instead",
+        ],
+    ),
     "unknown-plugin": (
         """
         version: 1
