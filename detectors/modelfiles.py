@@ -1,4 +1,4 @@
-"""What a model detector is given to load: its installed files, by runtime and precision.
+"""What a model detector is given to load: its installed files, by runtime and precision, or by role.
 
 The detector library does not know where models are stored or how they are installed. The
 application resolves a plugin's files (from its model store) into a `ModelFiles` value and
@@ -20,6 +20,23 @@ Example:
     Traceback (most recent call last):
     ...
     detectors.errors.ModelError: hands.egohands: precision int8 is not built yet
+
+A model made of several ready LiteRT files (the MediaPipe palm detector and landmark models)
+names each by its role in ``extra``; the plugin asks for them with `ModelFiles.path_of`:
+
+    >>> mediapipe = ModelFiles(
+    ...     name="hands.mediapipe",
+    ...     input_tensor="",
+    ...     outputs=(),
+    ...     paths={},
+    ...     extra={"palm_detection_full": Path("m/palm_detection_full.tflite")},
+    ... )
+    >>> mediapipe.roles, mediapipe.path_of("palm_detection_full").name
+    (('palm_detection_full',), 'palm_detection_full.tflite')
+    >>> mediapipe.path_of("palm_lite")
+    Traceback (most recent call last):
+    ...
+    detectors.errors.ModelError: hands.mediapipe: no model file with role 'palm_lite'; roles: palm_detection_full
 """
 
 from __future__ import annotations
@@ -27,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
 from detectors.errors import ModelError
@@ -47,6 +65,13 @@ class ModelFiles:
             ``("litert", "int8")`` → ``.../model.int8.tflite``, ``("tf", "fp32")`` → ``.../graph.pb``.
         missing: ``(runtime, precision)`` → a one-line reason why there is no such file and what
             makes it (written by whoever built this value).
+        extra: role → file, for a model made of several ready files (each a LiteRT fp32
+            flatbuffer), e.g. ``"palm_detection_full"`` → ``.../palm_detection_full.tflite``;
+            empty for a single converted model. Read with `path_of`.
+
+    Raises:
+        ModelError: on construction, an empty ``name``, a ``paths``/``extra`` value that is not a
+            `pathlib.Path`, or an empty role.
     """
 
     name: str
@@ -54,6 +79,36 @@ class ModelFiles:
     outputs: tuple[str, ...]
     paths: Mapping[tuple[str, str], Path] = field(repr=False)
     missing: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    extra: Mapping[str, Path] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ModelError("ModelFiles: empty model name")
+        for key, value in (*self.paths.items(), *self.extra.items()):
+            if not isinstance(value, Path):
+                raise ModelError(f"{self.name}: model file for {key!r} is {value!r}, not a pathlib.Path")
+        if any(not isinstance(role, str) or not role for role in self.extra):
+            raise ModelError(f"{self.name}: roles must be non-empty strings, got {sorted(map(repr, self.extra))}")
+        object.__setattr__(self, "outputs", tuple(self.outputs))
+        object.__setattr__(self, "paths", MappingProxyType(dict(self.paths)))
+        object.__setattr__(self, "missing", MappingProxyType(dict(self.missing)))
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles of ``extra``, in the order the model's manifest lists them."""
+        return tuple(self.extra)
+
+    def path_of(self, role: str) -> Path:
+        """The file with this role (one of `roles`), e.g. ``path_of("hand_landmark_full")``.
+
+        Raises:
+            ModelError: no file has that role; the message lists the roles there are.
+        """
+        if role in self.extra:
+            return self.extra[role]
+        known = ", ".join(self.extra) or "(none: this model is one converted file; use path(runtime, precision))"
+        raise ModelError(f"{self.name}: no model file with role {role!r}; roles: {known}")
 
     @property
     def precisions(self) -> tuple[str, ...]:

