@@ -19,6 +19,7 @@ import yaml
 from helpers import (
     CENTERNET_TARBALL,
     HAND_TARBALL,
+    MEDIAPIPE_TARBALL,
     TinyTfjs,
     add_bytes,
     make_video,
@@ -93,10 +94,10 @@ def tiny_package(tmp_path: Path, tiny_tfjs: TinyTfjs) -> SimpleNamespace:
 
 @pytest.fixture(scope="session")
 def real_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Both real models imported (and the hand model quantized on 20 EgoHands frames) into a temp cache."""
+    """The real models imported (and the EgoHands model quantized on 20 EgoHands frames) into a temp cache."""
     from orchestrator.modelstore import ModelStore
 
-    tarballs = [shared_path(HAND_TARBALL), shared_path(CENTERNET_TARBALL)]
+    tarballs = [shared_path(HAND_TARBALL), shared_path(CENTERNET_TARBALL), shared_path(MEDIAPIPE_TARBALL)]
     calibration = shared_path("data/egohands/train")
     cache = tmp_path_factory.mktemp("models")
     store = ModelStore(cache)

@@ -2,7 +2,15 @@
 
 from helpers.cli import run_cli, write_pipeline
 from helpers.media import make_video, read_rgb, write_fixture
-from helpers.paths import CENTERNET_TARBALL, DATA_DIR, HAND_TARBALL, REPO_ROOT, SHARED, shared_path
+from helpers.paths import (
+    CENTERNET_TARBALL,
+    DATA_DIR,
+    HAND_TARBALL,
+    MEDIAPIPE_TARBALL,
+    REPO_ROOT,
+    SHARED,
+    shared_path,
+)
 from helpers.records import validate_records
 from helpers.tfjs import TinyTfjs, add_bytes, cache_leftovers
 
@@ -10,6 +18,7 @@ __all__ = [
     "CENTERNET_TARBALL",
     "DATA_DIR",
     "HAND_TARBALL",
+    "MEDIAPIPE_TARBALL",
     "REPO_ROOT",
     "SHARED",
     "TinyTfjs",

@@ -11,6 +11,7 @@ SHARED = REPO_ROOT.parent / "shared"
 DATA_DIR = REPO_ROOT / "tests" / "data"
 HAND_TARBALL = "npm/handtrackjs-0.0.13.tgz"
 CENTERNET_TARBALL = "npm/vladmandic-human-3.3.6.tgz"
+MEDIAPIPE_TARBALL = "npm/mediapipe-hands-0.4.1675469240.tgz"
 
 
 def shared_path(relative: str) -> Path:

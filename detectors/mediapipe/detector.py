@@ -1,0 +1,181 @@
+"""The ``hands.mediapipe`` detector plugin: MediaPipe Hands (palm detector + 21 landmarks) per video frame.
+
+Wraps `MediaPipeHands` as a `Detector`: each frame gives one detection per hand, its box the extent
+of the 21 landmarks (``x1, y1, x2, y2`` in source-frame pixels), its score the landmark model's
+hand presence, its keypoints the 21 landmarks in MediaPipe's order (`HAND_KEYPOINT_NAMES`; the
+third value is MediaPipe's relative depth ``z``, in the same pixel scale as ``x``, smaller is
+nearer the camera), and its side (the wearer's own ``left``/``right``) with the handedness score.
+
+Like MediaPipe's video mode, the plugin is stateful: the landmarks of one frame give the crops of
+the next, and the palm detector runs only while fewer than ``max_hands`` hands are tracked. Frames
+must therefore come in order, which is what the runtime does for each detector (one worker thread,
+increasing frame indices; a skipped frame is just a longer step).
+
+The model files (``palm_detection_{full,lite}.tflite``, ``hand_landmark_{full,lite}.tflite`` from
+npm ``@mediapipe/hands``, Apache-2.0) are handed in by the application with `bind_model_files`.
+
+Example:
+    >>> detector = MediaPipeHandsDetector(max_hands=2, model="lite")
+    >>> detector.model_name, detector.labels, detector.max_hands
+    ('hands.mediapipe', ('hand',), 2)
+    >>> MediaPipeHandsDetector(max_hands=0)
+    Traceback (most recent call last):
+    ...
+    detectors.errors.ParamsError: hands.mediapipe: parameter max_hands: value 0 is out of range: must be >= 1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from detectors.detections import HAND_KEYPOINT_NAMES, Detections
+from detectors.detector import Detector
+from detectors.errors import ModelError
+from detectors.mediapipe.hands import HandResult, MediaPipeHands
+from detectors.modelfiles import ModelFiles
+from detectors.params import check_params
+
+#: The variants of the two models; ``full`` is what ``mediapipe`` calls model_complexity 1.
+MODELS = ("full", "lite")
+
+PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "model": {"enum": list(MODELS), "description": "full (MediaPipe's default, model_complexity 1) or lite"},
+        "max_hands": {"type": "integer", "minimum": 1, "maximum": 8, "description": "at most this many hands"},
+        "min_detection_score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "palm detector score threshold (MediaPipe's min_detection_confidence)",
+        },
+        "min_presence_score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "hand presence threshold of the landmark model (MediaPipe's min_tracking_confidence)",
+        },
+        "mirrored": {
+            "type": "boolean",
+            "description": "frames are mirrored selfie images; false (the default) for ordinary and egocentric "
+            "video, where MediaPipe's handedness is flipped to give the wearer's side",
+        },
+        "num_threads": {"type": "integer", "minimum": 1, "description": "CPU threads of each LiteRT model"},
+        "static_images": {
+            "type": "boolean",
+            "description": "treat every frame as an unrelated image: run the palm detector on each and track "
+            "nothing between frames (MediaPipe's static_image_mode; for photo collections such as `eval` sets)",
+        },
+    },
+}
+
+
+def to_detections(hands: Sequence[HandResult | None]) -> Detections:
+    """`HandResult` values (``None`` entries skipped) as one `Detections` with keypoints and sides.
+
+    Example:
+        >>> len(to_detections([None]))
+        0
+    """
+    found = [hand for hand in hands if hand is not None]
+    if not found:
+        return Detections.empty()
+    return Detections(
+        np.asarray([hand.box for hand in found], np.float32),
+        np.asarray([hand.score for hand in found], np.float32),
+        np.zeros(len(found), np.int32),
+        ("hand",) * len(found),
+        keypoints=np.stack([hand.keypoints for hand in found]),
+        keypoint_names=HAND_KEYPOINT_NAMES,
+        sides=tuple(hand.side for hand in found),
+        side_scores=tuple(float(hand.side_score) for hand in found),
+    )
+
+
+class MediaPipeHandsDetector(Detector):
+    """MediaPipe Hands on LiteRT (see the module doc). Parameters as in `PARAMS_SCHEMA`.
+
+    Raises `ParamsError` for bad parameters on construction and `ModelError` from `load` when no
+    model files were bound.
+    """
+
+    model_name: ClassVar[str] = "hands.mediapipe"
+    labels: ClassVar[tuple[str, ...]] = ("hand",)
+    input_size: ClassVar[tuple[int, int]] = (192, 192)  # the palm detector's; the landmark model takes 224×224 crops
+    params_schema: ClassVar[dict[str, Any]] = PARAMS_SCHEMA
+
+    def __init__(
+        self,
+        model: str = "full",
+        max_hands: int = 2,
+        min_detection_score: float = 0.5,
+        min_presence_score: float = 0.5,
+        mirrored: bool = False,
+        num_threads: int = 2,
+        static_images: bool = False,
+    ) -> None:
+        check_params(
+            self.model_name,
+            self.params_schema,
+            {
+                "model": model,
+                "max_hands": max_hands,
+                "min_detection_score": min_detection_score,
+                "min_presence_score": min_presence_score,
+                "mirrored": mirrored,
+                "num_threads": num_threads,
+                "static_images": static_images,
+            },
+        )
+        self.static_images = static_images
+        self.model = model
+        self.max_hands = max_hands
+        self.min_detection_score = float(min_detection_score)
+        self.min_presence_score = float(min_presence_score)
+        self.mirrored = mirrored
+        self.num_threads = num_threads
+        self._files: ModelFiles | None = None
+        self._hands: MediaPipeHands | None = None
+
+    def bind_model_files(self, files: ModelFiles) -> None:
+        """Take the installed model files (from the application's model store)."""
+        if files.name != self.model_name:
+            raise ModelError(f"{self.model_name}: given the files of model {files.name!r}")
+        self._files = files
+
+    def model_paths(self) -> tuple[Any, Any]:
+        """``(palm detector, landmark model)`` paths of the chosen variant; `ModelError` if unbound."""
+        if self._files is None:
+            raise ModelError(f"{self.model_name}: no model files bound; the application binds them before load()")
+        return self._files.path_of(f"palm_detection_{self.model}"), self._files.path_of(f"hand_landmark_{self.model}")
+
+    def load(self) -> None:
+        """Open both LiteRT models (about 10 MB; a few hundred ms)."""
+        if self._hands is None:
+            palm, landmark = self.model_paths()
+            self._hands = MediaPipeHands(
+                palm,
+                landmark,
+                max_hands=self.max_hands,
+                min_detection_score=self.min_detection_score,
+                min_presence_score=self.min_presence_score,
+                mirrored=self.mirrored,
+                num_threads=self.num_threads,
+            )
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Hands on the next frame of the video (RGB uint8 ``(H, W, 3)``), tracking from the previous one."""
+        if self._hands is None:
+            self.load()
+        assert self._hands is not None
+        if self.static_images:
+            self._hands.reset()
+        return to_detections(self._hands.process(image))
+
+    def close(self) -> None:
+        """Release the models. Safe to call twice."""
+        self._hands = None
