@@ -12,9 +12,6 @@ MediaPipe's mirrored handedness, so on this unmirrored video the wearer's side i
 from __future__ import annotations
 
 import csv
-import hashlib
-import re
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,57 +27,20 @@ from detectors.mediapipe.landmarks import HandLandmarker
 
 pytestmark = pytest.mark.real_model
 
-TARBALL = "npm/mediapipe-hands-0.4.1675469240.tgz"
 EGODEX = "data/egodex"
 
-# sha256 of the model files: the full models as ../shared/README.md gives them; the lite ones as
-# measured from the same tarball (the README names only the byte range of the lite palm detector).
-SHA256 = {
-    "palm_detection_full.tflite": "2f25e740121983f68ffc05f99991d524dc0ea812134f6316a26125816941ee85",
-    "hand_landmark_full.tflite": "8c026882c9ec059ce0f8e75266bee5a9a23c341a40e0000df755374d3d1b9b68",
-    "palm_detection_lite.tflite": "e9a4aaddf90dda56a87235303cf00e4c2d3fb28725f68fd88772997dac905c18",
-    "hand_landmark_lite.tflite": "d7fde8ac11f8ce03f8663775bfc323f4fc9f2a38062b4f4efa142874ef5b2a48",
-}
-# Byte ranges of the palm detectors inside package/hands_solution_packed_assets.data (README).
-PACKED_RANGES = {"palm_detection_full.tflite": (11, 2341291), "palm_detection_lite.tflite": (2341291, 4326731)}
-
-
-def packed_ranges(loader_js: str) -> dict[str, tuple[int, int]]:
-    """``{file name: (start, end)}`` from ``hands_solution_packed_assets_loader.js``."""
-    ranges = {}
-    for name, start, end in re.findall(r'"filename":\s*"([^"]+)",\s*"start":\s*(\d+),\s*"end":\s*(\d+)', loader_js):
-        ranges[Path(name).name] = (int(start), int(end))
-    return ranges
-
-
 @pytest.fixture(scope="module")
-def mediapipe_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A temp folder with ``palm_detection_{full,lite}.tflite`` and ``hand_landmark_{full,lite}.tflite``.
+def mediapipe_models(real_model_cache: Path) -> Path:
+    """The folder holding ``palm_detection_{full,lite}.tflite`` and ``hand_landmark_{full,lite}.tflite``.
 
-    The landmark models are plain files in the npm tarball; the palm detectors are cut out of the
-    packed assets at the byte ranges its loader script lists (checked against the README's). Every
-    file's sha256 is checked.
+    Installed by the model store from the npm tarball in ``../shared`` (each file checked against
+    its pinned sha256 there, the palm detectors cut out at their byte ranges).
     """
-    tarball = shared_path(TARBALL)
-    folder = tmp_path_factory.mktemp("mediapipe_models")
-    with tarfile.open(tarball, "r:gz") as tar:
+    from orchestrator.modelstore import ModelStore
 
-        def member(name: str) -> bytes:
-            handle = tar.extractfile(f"package/{name}")
-            assert handle is not None, f"{name} is not a file in {tarball.name}"
-            return handle.read()
-
-        files = {name: member(name) for name in ("hand_landmark_full.tflite", "hand_landmark_lite.tflite")}
-        ranges = packed_ranges(member("hands_solution_packed_assets_loader.js").decode())
-        packed = member("hands_solution_packed_assets.data")
-    for name, expected in PACKED_RANGES.items():
-        assert ranges.get(name) == expected, f"{name}: loader lists {ranges.get(name)}, README {expected}"
-        start, end = expected
-        files[name] = packed[start:end]
-    for name, data in files.items():
-        digest = hashlib.sha256(data).hexdigest()
-        assert digest == SHA256[name], f"{name}: sha256 {digest}, expected {SHA256[name]}"
-        (folder / name).write_bytes(data)
+    files = ModelStore(real_model_cache).installed("hands.mediapipe").model_files()
+    folder = files.path_of("palm_detection_full").parent
+    assert {p.name for p in folder.glob("*.tflite")} >= {f"{role}.tflite" for role in files.roles}
     return folder
 
 
