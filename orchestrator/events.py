@@ -2,7 +2,7 @@
 
 Every record is one JSON object on one line with at least::
 
-    {"schema": "orchestrator.events/1", "seq": 0, "type": "...", "frame": 0, "time": 0.0, ...}
+    {"schema": "orchestrator.events/2", "seq": 0, "type": "...", "frame": 0, "time": 0.0, ...}
 
 ``seq`` counts records of one run from 0; ``frame`` and ``time`` are the source frame index
 and source time in seconds the record is about. Record types are frozen dataclasses here;
@@ -12,7 +12,7 @@ order, compact separators, rounded floats), so a deterministic run is byte-for-b
 Example:
     >>> stream = RecordStream()
     >>> stream.stamp(DetectionsRecord(frame=0, time=0.0, detector="hands", detections=Detections.empty()))
-    {'schema': 'orchestrator.events/1', 'seq': 0, 'type': 'detections', 'frame': 0, 'time': 0.0, ...}
+    {'schema': 'orchestrator.events/2', 'seq': 0, 'type': 'detections', 'frame': 0, 'time': 0.0, ...}
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from detectors.detections import Detections
 from orchestrator.errors import SinkClosed, UserError
 from trackers.track import Track
 
-SCHEMA_ID = "orchestrator.events/1"
+SCHEMA_ID = "orchestrator.events/2"
 
 
 @dataclass(frozen=True)
@@ -48,31 +48,64 @@ class Record:
 
 @dataclass(frozen=True)
 class DetectionsRecord(Record):
-    """What one detector found on one frame (opt-in: ``outputs.records: [detections]``)."""
+    """What one detector found on one frame (opt-in: ``outputs.records: [detections]``).
+
+    Each detection carries ``side``/``side_score`` when its side is known. With ``keypoints``
+    (``outputs.records: [..., keypoints]``) and a detector that gives keypoints, each detection also
+    carries ``keypoints`` (``K`` triples ``[x, y, v]``) and the record names them once, in
+    ``keypoint_names``, before the list.
+
+    Example:
+        >>> dets = Detections.from_lists([[0, 0, 8, 8]], [0.9], [0], ["hand"], keypoints=[[[1, 2, 0]]],
+        ...                              keypoint_names=["wrist"], sides=["left"], side_scores=[0.9])
+        >>> payload = DetectionsRecord(0, 0.0, "hands", dets, keypoints=True).payload()
+        >>> payload["keypoint_names"], payload["detections"][0]["side"], payload["detections"][0]["keypoints"]
+        (['wrist'], 'left', [[1.0, 2.0, 0.0]])
+        >>> list(DetectionsRecord(0, 0.0, "hands", dets).payload()["detections"][0])   # keypoints not asked
+        ['box', 'score', 'class_id', 'label', 'side', 'side_score']
+    """
 
     type: ClassVar[str] = "detections"
     detector: str = ""
     detections: Detections = field(default_factory=Detections.empty)
+    keypoints: bool = False
 
     def payload(self) -> dict[str, Any]:
-        return {"detector": self.detector, "detections": self.detections.to_records()}
+        out: dict[str, Any] = {"detector": self.detector}
+        with_keypoints = self.keypoints and self.detections.keypoints is not None
+        if with_keypoints:
+            out["keypoint_names"] = list(self.detections.keypoint_names)
+        out["detections"] = self.detections.to_records(keypoints=with_keypoints)
+        return out
 
 
 @dataclass(frozen=True)
 class TracksRecord(Record):
-    """The tracker's view of one frame: every reported track, observed or predicted (opt-in)."""
+    """The tracker's view of one frame: every reported track, observed or predicted (opt-in).
+
+    Each track carries ``side``/``side_score`` when known. With ``keypoints``, each track that has
+    keypoints carries ``keypoints`` and ``keypoints_source`` (``observed`` / ``predicted``), and the
+    record names them once in ``keypoint_names`` (raises `ValueError` if tracks name them differently).
+    """
 
     type: ClassVar[str] = "tracks"
     tracker: str = ""
     detector: str = ""
     tracks: tuple[Track, ...] = ()
+    keypoints: bool = False
+
+    def __post_init__(self) -> None:
+        if self.keypoints and len({t.keypoint_names for t in self.tracks if t.keypoints is not None}) > 1:
+            raise ValueError("tracks of one tracks record must name their keypoints alike")
 
     def payload(self) -> dict[str, Any]:
-        return {
-            "tracker": self.tracker,
-            "detector": self.detector,
-            "tracks": [track.to_record() for track in self.tracks],
-        }
+        out: dict[str, Any] = {"tracker": self.tracker, "detector": self.detector}
+        if self.keypoints:
+            names = next((t.keypoint_names for t in self.tracks if t.keypoints is not None), None)
+            if names is not None:
+                out["keypoint_names"] = list(names)
+        out["tracks"] = [track.to_record(keypoints=self.keypoints) for track in self.tracks]
+        return out
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ class SceneBuilder:
     """
 
     def __init__(self, config: PipelineConfig, emit: Iterable[str], fps: float) -> None:
+        # ``emit``: the opted-in record types (``detections``, ``tracks``) and ``keypoints``, which
+        # adds keypoints to those records.
         self.config = config
         self.emit = set(emit)
         self.hand_tracker = _build(config.tracker, "tracker") if config.tracker is not None else None
@@ -73,7 +75,13 @@ class SceneBuilder:
         records: list[Record] = []
         if "detections" in self.emit:
             records += [
-                DetectionsRecord(frame=r.frame_index, time=r.time_s, detector=r.detector, detections=r.detections)
+                DetectionsRecord(
+                    frame=r.frame_index,
+                    time=r.time_s,
+                    detector=r.detector,
+                    detections=r.detections,
+                    keypoints="keypoints" in self.emit,
+                )
                 for r in results
             ]
         for result in results:
@@ -128,7 +136,14 @@ class SceneBuilder:
         tracks = tuple(tracker.update(frame_index, observations))
         if "tracks" in self.emit:
             records.append(
-                TracksRecord(frame=frame_index, time=time_s, tracker=spec.type, detector=spec.detector, tracks=tracks)
+                TracksRecord(
+                    frame=frame_index,
+                    time=time_s,
+                    tracker=spec.type,
+                    detector=spec.detector,
+                    tracks=tracks,
+                    keypoints="keypoints" in self.emit,
+                )
             )
         return tracks
 

@@ -6,6 +6,10 @@ track; the tracks left over then get a second chance against detections with
 ``low_score <= score < high_score``. Low-score detections never start tracks, so clutter near the
 threshold cannot create new ids, while an existing track is not lost the moment its hand is
 half covered. Detections below ``low_score`` are ignored.
+
+Sides gate pairs as labels do: a detection with a known side (``"left"`` / ``"right"``) never
+matches a track given the opposite side, so a left and a right hand crossing cannot swap ids;
+where either side is unknown, the pair is matched on IoU alone.
 """
 
 from __future__ import annotations
@@ -46,6 +50,18 @@ def match_by_iou(iou: np.ndarray, min_iou: float) -> tuple[list[tuple[int, int]]
     )
 
 
+def opposite_side_mask(track_sides: Sequence[str | None], detection_sides: Sequence[str | None]) -> np.ndarray:
+    """Boolean ``(T, D)``: true where both sides are known and differ (such a pair must never match).
+
+    Example:
+        >>> opposite_side_mask(["left", None], ["right", "left", None]).tolist()
+        [[True, False, False], [False, False, False]]
+    """
+    tracks = np.array([side or "" for side in track_sides], dtype=object)[:, None]
+    dets = np.array([side or "" for side in detection_sides], dtype=object)[None, :]
+    return (tracks != "") & (dets != "") & (tracks != dets)
+
+
 @dataclass(frozen=True)
 class Association:
     """Result of `associate`.
@@ -70,6 +86,7 @@ def associate(
     low_score: float,
     track_labels: Sequence[str] | None = None,
     second_pass: Sequence[bool] | None = None,
+    track_sides: Sequence[str | None] | None = None,
 ) -> Association:
     """Two-pass association of tracks (their predicted boxes) with one frame's detections.
 
@@ -82,11 +99,17 @@ def associate(
         track_labels: when given (class-aware tracking), a track only matches detections with its label.
         second_pass: which tracks may take a low-score detection (default: all). The tracker
             excludes tentative tracks, so a low-score flicker cannot confirm a spurious track.
+        track_sides: when given, each track's side (``"left"``, ``"right"`` or ``None``): a track
+            never matches a detection whose known side (``detections.sides``) is the opposite one.
 
     Example:
         >>> dets = Detections.from_lists([[0, 0, 10, 10], [50, 0, 60, 10]], [0.9, 0.3], [0, 0], ["hand", "hand"])
         >>> associate([[1, 0, 11, 10], [51, 0, 61, 10]], dets, min_iou=0.3, high_score=0.5, low_score=0.1).matches
         ((0, 0), (1, 1))
+        >>> left = Detections.from_lists([[0, 0, 10, 10]], [0.9], [0], ["hand"], sides=["left"], side_scores=[0.9])
+        >>> associate([[1, 0, 11, 10]], left, min_iou=0.3, high_score=0.5, low_score=0.1,
+        ...           track_sides=["right"]).unmatched_tracks
+        (0,)
     """
     boxes = np.asarray(track_boxes, dtype=np.float64).reshape(-1, 4)
     n_tracks = boxes.shape[0]
@@ -96,6 +119,8 @@ def associate(
     iou = iou_matrix(boxes, detections.boxes)
     if track_labels is not None and n_tracks and len(detections):
         iou = np.where(same_label_mask(track_labels, detections.labels), iou, 0.0)
+    if track_sides is not None and n_tracks and detections.has_sides:
+        iou = np.where(opposite_side_mask(track_sides, detections.sides), 0.0, iou)
 
     first, left_tracks, left_high = match_by_iou(iou[:, high], min_iou)
     matches = [(t, int(high[d])) for t, d in first]

@@ -50,7 +50,8 @@ class NoTracker(Tracker):
     """Baseline without motion model: reports each detector result as it is.
 
     Ids carry over from the previous detector result by IoU matching (Hungarian, gate
-    ``min_iou``); unmatched detections get new ids. Frames without a current result report
+    ``min_iou``); unmatched detections get new ids. Each track carries its detection's side
+    (no vote: the side on this frame) and keypoints (observed). Frames without a current result report
     nothing; late results are dropped (counted in ``late_dropped``), never shown as current.
 
     Example:
@@ -114,6 +115,11 @@ class NoTracker(Tracker):
                     class_id=int(dets.class_ids[d]),
                     hits=hits,
                     age_frames=age,
+                    side=dets.sides[d],
+                    side_score=dets.side_scores[d],
+                    keypoints=None if dets.keypoints is None else dets.keypoints[d].tolist(),
+                    keypoint_names=dets.keypoint_names if dets.keypoints is not None else (),
+                    keypoints_source="observed" if dets.keypoints is not None else None,
                 )
             )
         self._previous = tuple(sorted(tracks, key=lambda t: t.track_id))

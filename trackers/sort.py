@@ -24,6 +24,23 @@
   therefore also revive a track that had been removed for age in the meantime (same id), when it
   shows that the track was in fact matched in time.
 
+* sides: each track keeps a score-weighted vote over its history, one weight per side (the sum of
+  the ``side_score`` of every matched detection that gave that side). The track's side is the side
+  with the larger weight, its ``side_score`` that side's share of the weights, so a hand whose
+  per-frame side flips now and then keeps one side. Once a confirmed (or lost) track's vote is
+  settled (the voted side leads by at least ``side_margin``), the track never takes a detection of
+  the opposite side (`trackers.association.associate`): a left and a right hand crossing or
+  meeting cannot swap ids. Such a barred detection that overlaps the track (IoU at least
+  ``min_iou``) does not start a new track either: it is most likely that very hand with its side
+  misread on one frame, and a second track for it would steal the hand's next detections. Until
+  the vote is settled (a track's first frames), detections of either side match on IoU, and their
+  sides vote, so one misread first frame cannot fix a wrong side. Detections without a side match
+  on IoU alone, as before;
+* keypoints: a track holds the latest observed keypoints; on a frame without them it reports them
+  moved with its box (translated and scaled by the change of the box since they were observed),
+  with ``keypoints_source="predicted"``. The vote and the keypoints are part of the per-track state
+  that rollback snapshots, so a late result replays them too.
+
 Ids are per instance, start at 1 and are never reused. A replay must not rename what was already
 reported: the tracker remembers which track took each detection of the history window, and a track
 the replay (re)creates takes the id that its detections had before, when that id is free; fresh ids
@@ -39,7 +56,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
 from detectors.detections import Detections
+from detectors.geometry import iou_matrix
 from detectors.params import check_params
 from trackers.association import associate
 from trackers.errors import TrackerUsageError
@@ -67,6 +87,58 @@ class _LiveTrack:
     hits: int
     age_frames: int
     frames_since_observed: int
+    #: Sum of matched detections' side scores, per side (left, right): the side vote.
+    side_votes: tuple[float, float] = (0.0, 0.0)
+    #: Latest observed keypoints (read-only float32 ``(K, 3)``), their names, the track's box on
+    #: the frame they were observed (the reference for moving them with the box), and frames since.
+    keypoints: np.ndarray | None = None
+    keypoint_names: tuple[str, ...] = ()
+    keypoints_box: tuple[float, float, float, float] | None = None
+    keypoints_age: int = 0
+
+    def observe_extras(self, dets: Detections, d_index: int) -> None:
+        """Add detection ``d_index``'s side to the vote and take its keypoints (after the box update)."""
+        side = dets.sides[d_index]
+        if side is not None:
+            left, right = self.side_votes
+            weight = float(dets.side_scores[d_index])  # type: ignore[arg-type]
+            self.side_votes = (left + weight, right) if side == "left" else (left, right + weight)
+        if dets.keypoints is not None:
+            self.keypoints = dets.keypoints[d_index]
+            self.keypoint_names = dets.keypoint_names
+            self.keypoints_box = self.kf.box
+            self.keypoints_age = 0
+
+    def settled_side(self, margin: float) -> str | None:
+        """The voted side once it leads the other by ``margin`` (sum of side scores) on a non-tentative track."""
+        left, right = self.side_votes
+        if self.state == TENTATIVE or abs(left - right) < margin or left == right:
+            return None
+        return "left" if left > right else "right"
+
+    def voted_side(self) -> tuple[str | None, float | None]:
+        """The side with the larger vote and its share of the votes; ``(None, None)`` without votes or on a tie."""
+        left, right = self.side_votes
+        if left == right:
+            return None, None
+        total = left + right
+        return ("left", left / total) if left > right else ("right", right / total)
+
+    def reported_keypoints(self) -> tuple[Any, BoxSource | None]:
+        """Keypoints to report on this frame: as observed, or moved with the box since (``v`` kept)."""
+        if self.keypoints is None or self.keypoints_box is None:
+            return None, None
+        if self.keypoints_age == 0:
+            return self.keypoints.tolist(), BoxSource.OBSERVED
+        ox1, oy1, ox2, oy2 = self.keypoints_box
+        nx1, ny1, nx2, ny2 = self.kf.box
+        # Scale about the box centre by the size ratio per axis, then translate centre to centre.
+        sx = (nx2 - nx1) / (ox2 - ox1) if ox2 > ox1 else 1.0
+        sy = (ny2 - ny1) / (oy2 - oy1) if oy2 > oy1 else 1.0
+        moved = np.array(self.keypoints, dtype=np.float64)
+        moved[:, 0] = (nx1 + nx2) / 2 + (moved[:, 0] - (ox1 + ox2) / 2) * sx
+        moved[:, 1] = (ny1 + ny2) / 2 + (moved[:, 1] - (oy1 + oy2) / 2) * sy
+        return moved.tolist(), BoxSource.PREDICTED
 
 
 @dataclass
@@ -157,6 +229,14 @@ _SORT_SCHEMA: dict[str, Any] = {
             "default": 0.02,
             "description": "std of the per-frame velocity change, as a fraction of the box size per frame",
         },
+        "side_margin": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1000,
+            "default": 1.0,
+            "description": "lead (in summed side scores) the voted side of a track needs before the track refuses "
+            "detections of the other side; until then both sides match and vote",
+        },
         "lost_velocity_decay": {
             "type": "number",
             "minimum": 0,
@@ -207,6 +287,7 @@ class SortTracker(Tracker):
         measurement_noise: float = 0.05,
         acceleration_noise: float = 0.02,
         lost_velocity_decay: float = 1.0,
+        side_margin: float = 1.0,
     ) -> None:
         params = dict(
             min_hits=min_hits,
@@ -220,6 +301,7 @@ class SortTracker(Tracker):
             measurement_noise=measurement_noise,
             acceleration_noise=acceleration_noise,
             lost_velocity_decay=lost_velocity_decay,
+            side_margin=side_margin,
         )
         check_params("sort tracker", self.params_schema, params)
         if low_score > high_score:
@@ -235,6 +317,7 @@ class SortTracker(Tracker):
         self.measurement_noise = float(measurement_noise)
         self.acceleration_noise = float(acceleration_noise)
         self.lost_velocity_decay = float(lost_velocity_decay)
+        self.side_margin = float(side_margin)
         self.reset()
 
     def reset(self) -> None:
@@ -322,6 +405,7 @@ class SortTracker(Tracker):
             track.kf.predict()
             track.age_frames += 1
             track.frames_since_observed += 1
+            track.keypoints_age += 1
         if dets is not None:
             self._associate(frame, dets)
         # Removal by age applies on every frame, with or without a detector run.
@@ -329,6 +413,7 @@ class SortTracker(Tracker):
 
     def _associate(self, frame: int, dets: Detections) -> None:
         tracks = self._tracks
+        sides = [t.settled_side(self.side_margin) for t in tracks]
         result = associate(
             [t.kf.box for t in tracks],
             dets,
@@ -337,12 +422,15 @@ class SortTracker(Tracker):
             low_score=self.low_score,
             track_labels=[t.label for t in tracks] if self.class_aware else None,
             second_pass=[t.state != TENTATIVE for t in tracks],
+            # Only a settled vote bars a match: a track's first, possibly misread, sides do not.
+            track_sides=sides,
         )
         live = {t.track_id for t in tracks}
         for t_index, d_index in result.matches:
             track = tracks[t_index]
             self._claim(track, (frame, d_index), live)
             track.kf.update(dets.boxes[d_index])
+            track.observe_extras(dets, d_index)
             track.score = float(dets.scores[d_index])
             track.label = dets.labels[d_index]
             track.class_id = int(dets.class_ids[d_index])
@@ -358,12 +446,34 @@ class SortTracker(Tracker):
             else:
                 track.state = LOST
         kept = [t for i, t in enumerate(tracks) if i not in removed]
-        for d_index in result.unmatched_detections:
+        for d_index in self._may_start(result.unmatched_detections, dets, tracks, sides):
             track = self._start_track(d_index, dets)
             self._claim(track, (frame, d_index), live)
             live.add(track.track_id)
             kept.append(track)
         self._tracks = kept
+
+    def _may_start(
+        self, candidates: Sequence[int], dets: Detections, tracks: Sequence[_LiveTrack], sides: Sequence[str | None]
+    ) -> list[int]:
+        """The unmatched detections that may start tracks: not those barred only by a track's settled side.
+
+        A detection that overlaps (IoU >= ``min_iou``) a track whose settled side is the opposite of
+        the detection's is that track's hand with its side misread, far more often than a new hand.
+        """
+        barred_sides = [side for side in sides if side is not None]
+        if not candidates or not barred_sides or not dets.has_sides:
+            return list(candidates)
+        iou = iou_matrix([t.kf.box for t in tracks], dets.boxes[list(candidates)])
+        keep = []
+        for column, d_index in enumerate(candidates):
+            side = dets.sides[d_index]
+            barred = side is not None and any(
+                sides[t] is not None and sides[t] != side and iou[t, column] >= self.min_iou for t in range(len(tracks))
+            )
+            if not barred:
+                keep.append(d_index)
+        return keep
 
     def _claim(self, track: _LiveTrack, key: tuple[int, int], live: set[int]) -> None:
         """Record that ``track`` took detection ``key``; during a replay, settle the track's id.
@@ -398,7 +508,7 @@ class SortTracker(Tracker):
         kf = BoxKalmanFilter(
             dets.boxes[d_index], measurement_noise=self.measurement_noise, acceleration_noise=self.acceleration_noise
         )
-        return _LiveTrack(
+        track = _LiveTrack(
             track_id=0,  # set by _claim
             kf=kf,
             score=float(dets.scores[d_index]),
@@ -409,6 +519,8 @@ class SortTracker(Tracker):
             age_frames=0,
             frames_since_observed=0,
         )
+        track.observe_extras(dets, d_index)
+        return track
 
     def _snapshot(self) -> tuple[_LiveTrack, ...]:
         return tuple(dataclasses.replace(t, kf=t.kf.snapshot()) for t in self._tracks)
@@ -430,6 +542,8 @@ class SortTracker(Tracker):
         for t in self._tracks:
             if t.state == TENTATIVE or (t.state == LOST and not self.report_lost):
                 continue
+            side, side_score = t.voted_side()
+            keypoints, keypoints_source = t.reported_keypoints()
             reported.append(
                 Track(
                     track_id=t.track_id,
@@ -442,6 +556,11 @@ class SortTracker(Tracker):
                     frames_since_observed=t.frames_since_observed,
                     hits=t.hits,
                     age_frames=t.age_frames,
+                    side=side,
+                    side_score=side_score,
+                    keypoints=keypoints,
+                    keypoint_names=t.keypoint_names if keypoints is not None else (),
+                    keypoints_source=keypoints_source,
                 )
             )
         reported.sort(key=lambda track: track.track_id)

@@ -1,6 +1,7 @@
 """The `Track` value every tracker reports: one tracked object on one frame.
 
-Boxes are ``x1, y1, x2, y2`` in pixels of the original frame, as in `detectors.detections`.
+Boxes are ``x1, y1, x2, y2`` in pixels of the original frame, as in `detectors.detections`;
+keypoints are ``x, y, v`` with ``x, y`` in the same pixels and ``v`` the model's third value.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from detectors.detections import SIDES
 from trackers.errors import TrackError
 
 Box = tuple[float, float, float, float]
+Keypoint = tuple[float, float, float]
 
 
 class TrackState(StrEnum):
@@ -71,11 +74,28 @@ class Track:
         frames_since_observed: frames since the last matched detection; 0 exactly when observed.
         hits: number of detections matched to the track so far, ``>= 1``.
         age_frames: frames since the track was started; 0 on its first frame.
+        side: ``"left"`` or ``"right"`` (the wearer's own hand), or ``None`` when unknown. The SORT
+            tracker reports one side per track, the score-weighted vote over its history.
+        side_score: confidence of ``side`` in ``[0, 1]`` (SORT: the winning side's share of the
+            votes), ``None`` exactly when ``side`` is.
+        keypoints: the latest keypoints, ``K`` tuples ``(x, y, v)`` (pixels, and the model's third
+            value), or ``None`` when the track's detections carry none.
+        keypoint_names: the ``K`` names (``()`` without keypoints).
+        keypoints_source: ``"observed"`` when the keypoints come from a detection on this very frame,
+            ``"predicted"`` when they are the last observed ones moved with the box since (``x, y``
+            translated and scaled by the box's change; ``v`` unchanged); ``None`` without keypoints.
+
+    Raises `TrackError` for any field out of its range or contradicting another.
 
     Example:
         >>> t = Track(1, (10, 20, 50, 80), 0.9, "hand", 0)
         >>> t.to_record()["box"], str(t.state), str(t.box_source)
         ([10.0, 20.0, 50.0, 80.0], 'confirmed', 'observed')
+        >>> t = Track(2, (10, 20, 50, 80), 0.9, "hand", 0, side="right", side_score=0.75,
+        ...           keypoints=((12, 22, 0),), keypoint_names=("wrist",), keypoints_source="observed")
+        >>> record = t.to_record(keypoints=True)
+        >>> record["side"], record["side_score"], record["keypoints"], record["keypoints_source"]
+        ('right', 0.75, [[12.0, 22.0, 0.0]], 'observed')
     """
 
     track_id: int
@@ -88,6 +108,11 @@ class Track:
     frames_since_observed: int = 0
     hits: int = 1
     age_frames: int = 0
+    side: str | None = None
+    side_score: float | None = None
+    keypoints: tuple[Keypoint, ...] | None = None
+    keypoint_names: tuple[str, ...] = ()
+    keypoints_source: BoxSource | None = None
 
     def __post_init__(self) -> None:
         if not is_int(self.track_id) or self.track_id < 1:
@@ -124,6 +149,8 @@ class Track:
             )
         if self.frames_since_observed > self.age_frames:
             raise TrackError(f"frames_since_observed={self.frames_since_observed} exceeds age_frames={self.age_frames}")
+        self._check_side()
+        self._check_keypoints(box_source)
         object.__setattr__(self, "box", box)
         object.__setattr__(self, "state", state)
         object.__setattr__(self, "box_source", box_source)
@@ -132,9 +159,49 @@ class Track:
         for name in ("track_id", "class_id", "frames_since_observed", "hits", "age_frames"):
             object.__setattr__(self, name, int(getattr(self, name)))
 
-    def to_record(self) -> dict[str, Any]:
-        """JSON-ready dict; box rounded to 0.01 px and score to 1e-4 for stable output."""
-        return {
+    def _check_side(self) -> None:
+        side, score = self.side, self.side_score
+        if side is not None and side not in SIDES:
+            raise TrackError(f"side must be 'left', 'right' or None, got {side!r}")
+        if (side is None) != (score is None):
+            raise TrackError(f"side and side_score are known together, got side {side!r} with score {score!r}")
+        if score is not None:
+            if isinstance(score, bool) or not isinstance(score, numbers.Real) or not 0.0 <= float(score) <= 1.0:
+                raise TrackError(f"side_score must be a number in [0, 1], got {score!r}")
+            object.__setattr__(self, "side_score", float(score))
+
+    def _check_keypoints(self, box_source: StrEnum) -> None:
+        names = self.keypoint_names
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise TrackError(f"keypoint_names must be a sequence of strings, got {names!r}")
+        if self.keypoints is None:
+            if names or self.keypoints_source is not None:
+                raise TrackError("keypoint_names and keypoints_source need keypoints")
+            object.__setattr__(self, "keypoint_names", ())
+            return
+        try:
+            points = tuple((float(x), float(y), float(v)) for x, y, v in self.keypoints)
+        except (TypeError, ValueError):
+            raise TrackError("keypoints must be K triples x, y, v") from None
+        if not all(math.isfinite(c) for point in points for c in point):
+            raise TrackError("keypoints contain NaN or infinite values")
+        if len(names) != len(points):
+            raise TrackError(f"keypoint_names must name the {len(points)} keypoints, got {len(names)} names")
+        source = _member(BoxSource, "keypoints_source", self.keypoints_source)
+        # Keypoints seen on a frame come from the detection that gave the box on that frame.
+        if source == BoxSource.OBSERVED and box_source != BoxSource.OBSERVED:
+            raise TrackError("keypoints_source 'observed' needs box_source 'observed'")
+        object.__setattr__(self, "keypoints", points)
+        object.__setattr__(self, "keypoint_names", tuple(names))
+        object.__setattr__(self, "keypoints_source", source)
+
+    def to_record(self, keypoints: bool = False) -> dict[str, Any]:
+        """JSON-ready dict; box rounded to 0.01 px and scores to 1e-4 for stable output.
+
+        ``side``/``side_score`` are added when the side is known; ``keypoints`` (``K`` lists
+        ``[x, y, v]`` rounded to 0.01) and ``keypoints_source`` only when asked and present.
+        """
+        record = {
             "track_id": self.track_id,
             "box": [round(v, 2) for v in self.box],
             "score": round(self.score, 4),
@@ -146,3 +213,10 @@ class Track:
             "hits": self.hits,
             "age_frames": self.age_frames,
         }
+        if self.side is not None:
+            record["side"] = self.side
+            record["side_score"] = round(self.side_score, 4)  # type: ignore[arg-type]
+        if keypoints and self.keypoints is not None:
+            record["keypoints"] = [[round(c, 2) for c in point] for point in self.keypoints]
+            record["keypoints_source"] = self.keypoints_source.value  # type: ignore[union-attr]
+        return record

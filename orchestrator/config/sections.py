@@ -40,7 +40,8 @@ def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
 
 
 def output_spec(log: IssueLog, raw: Mapping[str, Any], has_tracker: bool) -> OutputSpec:
-    """The ``outputs:`` section; an events file's folder must exist, ``tracks`` records need a tracker."""
+    """The ``outputs:`` section; an events file's folder must exist, ``tracks`` records need a tracker,
+    ``keypoints`` needs records to put them in (``detections`` or ``tracks``)."""
     events = raw.get("events", "-")
     if events != "-":
         expanded = log.expand(("outputs", "events"), events)
@@ -52,6 +53,8 @@ def output_spec(log: IssueLog, raw: Mapping[str, Any], has_tracker: bool) -> Out
     outputs = OutputSpec(events=events, append=bool(raw.get("append", False)), records=tuple(raw.get("records", ())))
     if "tracks" in outputs.records and not has_tracker:
         log.error(("outputs", "records"), "'tracks' records need a tracker: section")
+    if "keypoints" in outputs.records and not {"detections", "tracks"} & set(outputs.records):
+        log.error(("outputs", "records"), "'keypoints' goes into detections or tracks records: add one of them")
     return outputs
 
 

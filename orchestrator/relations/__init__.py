@@ -44,7 +44,7 @@ the result does not depend on the image scale):
 * ``all: [P, ...]``: every predicate holds (score: min); ``any: [P, ...]``: one holds (score: max);
   nested freely.
 
-Records (``orchestrator.events``; schema ``orchestrator.events/1``): ``relation.start`` (dated
+Records (``orchestrator.events``; schema ``orchestrator.events/2``): ``relation.start`` (dated
 at the onset, with ``confirmed_frame``), ``relation.update`` (optional) and ``relation.end``
 (dated at the last frame the predicate held, with ``reason`` released / hand_lost / object_lost
 / end_of_stream, ``duration_frames``, ``duration_s``, ``mean_score``, ``max_score`` and

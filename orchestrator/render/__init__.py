@@ -14,7 +14,10 @@ and its pixel sizes), `colors` (per-id and per-label colours), `draw` (`render`)
 `render` turns one `FrameView` into a new BGR image (what ``cv2.imshow`` and ``cv2.VideoWriter``
 take); the source frame is never modified. The legend:
 
-* hand tracks: a box in the track's colour (deterministic per track id) labelled ``hand #3``.
+* hand tracks: a box in the track's colour (deterministic per track id) labelled ``hand #3``,
+  with the side when known (``hand #3 L``, ``hand #3 R``: the wearer's own hand). A hand with
+  keypoints gets its skeleton in the same colour (21 keypoints: MediaPipe's hand bones; other
+  counts: joints only), solid when observed, faint when moved with a predicted box.
   An *observed* box (a detection matched on this very frame) is a **solid** line; a *predicted*
   box (the tracker's estimate while the detector did not see the hand) is a **dashed**, thinner
   line and its label says for how long: ``hand #3 pred 2``.
@@ -24,6 +27,8 @@ take); the source frame is never modified. The legend:
 * relations: a line from the hand box centre to the object box centre, labelled with the
   relation name beside the line's midpoint (the midpoint itself stays on the line); several
   relations on one hand-object pair share one line and one label (``holding, near``).
+* labels never overlap: each goes to the nearest slot free of the labels drawn before it
+  (its own place, then one label height lower, higher, two lower...).
 * the HUD (top-left, on a darkened patch): frame index, source time and fps, then one line per
   detector with the frames since its last result (``objects: 3 fr``); stale detectors in orange.
 

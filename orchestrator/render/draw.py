@@ -2,9 +2,11 @@
 
 The source frame is never modified. The legend (see `orchestrator.render` for all of it): hand
 and object tracks as boxes in their track colour (solid when observed on this frame, dashed and
-thinner when predicted), raw detections of untracked detectors in a colour per label, relations
-as a line between box centres labelled with the relation names, and the HUD (frame, time, fps,
-staleness per detector).
+thinner when predicted), hand skeletons from keypoints (solid when observed, faint when moved
+with a predicted box), the side in a hand's label (``hand #3 L``), raw detections of untracked
+detectors in a colour per label, relations as a line between box centres labelled with the
+relation names, and the HUD (frame, time, fps, staleness per detector). Labels never overlap:
+each takes the first free slot next to where it belongs.
 
 Example:
     >>> from orchestrator.scene import Scene
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from detectors.detections import HAND_CONNECTIONS
 from orchestrator.render.colors import label_color, text_color, track_color
 from orchestrator.render.style import DEFAULT_STYLE, FONT, Color, Metrics, Style, metrics
 from orchestrator.render.view import FrameView
@@ -66,30 +69,111 @@ def _dashed_rectangle(
         cv2.polylines(img, segments, False, color, thickness, cv2.LINE_8)
 
 
-def _label(
-    img: np.ndarray, text: str, x: int, y: int, color: Color, m: Metrics, above: bool = True
-) -> tuple[int, int, int, int]:
-    """A filled label with its bottom-left at ``(x, y)`` (above) or top-left (below); kept inside the image.
+Rect = tuple[int, int, int, int]
 
-    Returns the label's rectangle ``x0, y0, x1, y1``.
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+class _Labels:
+    """The labels drawn on one image so far: each new one goes to the first slot that overlaps none.
+
+    Slots are the label's own place, then one label height lower, higher, two lower, two higher...
+    (inside the image). When every slot is taken (a crowded frame), the label keeps its own place.
     """
-    (tw, th), baseline = cv2.getTextSize(text, FONT, m.font_scale, m.font_thickness)
-    w, h = tw + 2 * m.pad, th + baseline + 2 * m.pad
+
+    def __init__(self) -> None:
+        self.placed: list[Rect] = []
+
+    def draw(self, img: np.ndarray, text: str, x: int, y: int, color: Color, m: Metrics, above: bool = True) -> Rect:
+        """A filled label with its bottom-left at ``(x, y)`` (above) or top-left (below), moved to a free slot.
+
+        Returns the label's rectangle ``x0, y0, x1, y1`` (inclusive pixels).
+        """
+        (tw, th), baseline = cv2.getTextSize(text, FONT, m.font_scale, m.font_thickness)
+        w, h = tw + 2 * m.pad, th + baseline + 2 * m.pad
+        height, width = img.shape[:2]
+        x0 = min(max(x, 0), max(0, width - w))
+        y0 = y - h if above else y
+        if y0 < 0:  # no room above (box at the top of the frame): put it inside, under the edge
+            y0 = y if above else 0
+        y0 = min(y0, max(0, height - h))
+        y0 = self._free_slot(x0, y0, w, h, height)
+        rect = (x0, y0, x0 + w - 1, y0 + h - 1)
+        self.placed.append(rect)
+        cv2.rectangle(img, (x0, y0), (x0 + w - 1, y0 + h - 1), color, cv2.FILLED)
+        cv2.putText(
+            img,
+            text,
+            (x0 + m.pad, y0 + m.pad + th),
+            FONT,
+            m.font_scale,
+            text_color(color),
+            m.font_thickness,
+            cv2.LINE_AA,
+        )
+        return rect
+
+    def _free_slot(self, x0: int, y0: int, w: int, h: int, height: int) -> int:
+        last = max(0, height - h)
+        for step in range(2 * (height // h + 1) + 1):
+            # 0, +1, -1, +2, -2, ... label heights: the nearest free slot, below first.
+            shift = (step + 1) // 2 * (1 if step % 2 else -1) * h
+            y = y0 + shift
+            if not 0 <= y <= last:
+                continue
+            if not any(_overlaps((x0, y, x0 + w - 1, y + h - 1), rect) for rect in self.placed):
+                return y
+        return y0
+
+
+def _points(keypoints: Sequence[Sequence[float]], width: int, height: int) -> list[tuple[int, int]]:
+    limit = 4 * max(width, height)  # clip before int32: a wild prediction must not overflow OpenCV's coordinates
+    return [(round(min(max(p[0], -limit), limit)), round(min(max(p[1], -limit), limit))) for p in keypoints]
+
+
+def _draw_skeleton(
+    img: np.ndarray, keypoints: Sequence[Sequence[float]], color: Color, faint: bool, style: Style, m: Metrics
+) -> None:
+    """Bones (21 hand keypoints, MediaPipe's order: `HAND_CONNECTIONS`) and joints; only joints for other K.
+
+    Observed keypoints are drawn solid; predicted ones (``faint``) blended at `Style.predicted_skeleton_alpha`
+    over the frame, only within the skeleton's bounding rectangle (cheap, and the rest stays exact).
+    """
     height, width = img.shape[:2]
-    x0 = min(max(x, 0), max(0, width - w))
-    y0 = y - h if above else y
-    if y0 < 0:  # no room above (box at the top of the frame): put it inside, under the edge
-        y0 = y if above else 0
-    y0 = min(y0, max(0, height - h))
-    cv2.rectangle(img, (x0, y0), (x0 + w - 1, y0 + h - 1), color, cv2.FILLED)
-    cv2.putText(
-        img, text, (x0 + m.pad, y0 + m.pad + th), FONT, m.font_scale, text_color(color), m.font_thickness, cv2.LINE_AA
-    )
-    return x0, y0, x0 + w - 1, y0 + h - 1
+    points = _points(keypoints, width, height)
+    if not points:
+        return
+    joint = max(1, m.thin)
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    margin = joint + m.thin + 1
+    x0, y0 = max(0, min(xs) - margin), max(0, min(ys) - margin)
+    x1, y1 = min(width, max(xs) + margin + 1), min(height, max(ys) + margin + 1)
+    if x0 >= x1 or y0 >= y1:  # wholly outside the frame
+        return
+    target = img[y0:y1, x0:x1]
+    canvas = target.copy() if faint else target
+    shifted = [(x - x0, y - y0) for x, y in points]
+    if len(points) == 21:
+        bones = [np.array([shifted[a], shifted[b]], np.int32) for a, b in HAND_CONNECTIONS]
+        cv2.polylines(canvas, bones, False, color, m.thin, cv2.LINE_8)
+    for point in shifted:
+        cv2.circle(canvas, point, joint, color, cv2.FILLED, cv2.LINE_8)
+    if faint:
+        alpha = style.predicted_skeleton_alpha
+        cv2.addWeighted(canvas, alpha, target, 1.0 - alpha, 0.0, dst=target)
 
 
 def _draw_box(
-    img: np.ndarray, box: Sequence[float], color: Color, text: str, predicted: bool, m: Metrics, size: tuple[int, int]
+    img: np.ndarray,
+    box: Sequence[float],
+    color: Color,
+    text: str,
+    predicted: bool,
+    m: Metrics,
+    size: tuple[int, int],
+    labels: _Labels,
 ) -> None:
     width, height = size
     x1, y1, x2, y2 = _int_box(box, width, height, 2 * m.thickness + 1)
@@ -98,11 +182,13 @@ def _draw_box(
     else:
         # LINE_8, not LINE_AA: exact colours on the outline (and cheaper); text alone is antialiased.
         cv2.rectangle(img, (x1, y1), (x2, y2), color, m.thickness, cv2.LINE_8)
-    _label(img, text, x1 - m.thickness // 2, y1 - m.thickness // 2, color, m)
+    labels.draw(img, text, x1 - m.thickness // 2, y1 - m.thickness // 2, color, m)
 
 
 def _track_text(track: Track, name: str, with_score: bool) -> str:
     text = f"{name} #{track.track_id}"
+    if track.side is not None:
+        text += " L" if track.side == "left" else " R"
     if with_score:
         text += f" {track.score:.2f}"
     if track.box_source == "predicted":
@@ -115,7 +201,13 @@ def _centre(box: Sequence[float]) -> tuple[float, float]:
 
 
 def _draw_relation(
-    img: np.ndarray, name: str, hand_box: Sequence[float], object_box: Sequence[float], style: Style, m: Metrics
+    img: np.ndarray,
+    name: str,
+    hand_box: Sequence[float],
+    object_box: Sequence[float],
+    style: Style,
+    m: Metrics,
+    labels: _Labels,
 ) -> None:
     height, width = img.shape[:2]
     limit = 4 * max(width, height)  # clip before int32: a wild box must not overflow OpenCV's coordinates
@@ -128,7 +220,7 @@ def _draw_relation(
     # Beside the midpoint, up and to the right, so the midpoint itself stays visibly on the line.
     mx, my = round((hx + ox) / 2), round((hy + oy) / 2)
     gap = m.thickness + m.radius
-    _label(img, name, mx + gap, my - gap, style.relation_color, m)
+    labels.draw(img, name, mx + gap, my - gap, style.relation_color, m)
 
 
 def _draw_hud(img: np.ndarray, view: FrameView, style: Style, m: Metrics) -> None:
@@ -154,7 +246,8 @@ def render(view: FrameView, style: Style | None = None) -> np.ndarray:
     """Draw `view`'s overlays on a copy of its frame; returns a new BGR ``uint8 (H, W, 3)`` image.
 
     ``view.rgb`` is never modified. Drawing order, bottom to top: raw detections, object tracks,
-    hand tracks, relations, HUD.
+    hand tracks (skeleton, then box), relations, HUD; labels in that order, each in the first slot
+    free of the labels before it.
 
     Example:
         >>> from orchestrator.scene import Scene
@@ -171,18 +264,28 @@ def render(view: FrameView, style: Style | None = None) -> np.ndarray:
     height, width = img.shape[:2]
     size = (width, height)
     m = metrics(style, width, height)
+    labels = _Labels()
     for name, dets in scene.detections.items():
         if name in view.tracked_detectors:
             continue
-        for box, score, label in zip(dets.boxes.tolist(), dets.scores.tolist(), dets.labels, strict=True):
-            _draw_box(img, box, label_color(label, style), f"{label} {score:.2f}", False, m, size)
+        for i, (box, score, label) in enumerate(
+            zip(dets.boxes.tolist(), dets.scores.tolist(), dets.labels, strict=True)
+        ):
+            color = label_color(label, style)
+            if dets.keypoints is not None:
+                _draw_skeleton(img, dets.keypoints[i].tolist(), color, False, style, m)
+            side = {"left": " L", "right": " R"}.get(dets.sides[i] or "", "")
+            _draw_box(img, box, color, f"{label}{side} {score:.2f}", False, m, size, labels)
     for track in scene.objects:
         color = track_color(track.track_id, "object", style)
         text = _track_text(track, track.label, with_score=True)
-        _draw_box(img, track.box, color, text, track.box_source == "predicted", m, size)
+        _draw_box(img, track.box, color, text, track.box_source == "predicted", m, size, labels)
     for track in scene.hands:
         color = track_color(track.track_id, "hand", style)
-        _draw_box(img, track.box, color, _track_text(track, "hand", False), track.box_source == "predicted", m, size)
+        if track.keypoints is not None:
+            _draw_skeleton(img, track.keypoints, color, track.keypoints_source == "predicted", style, m)
+        text = _track_text(track, "hand", False)
+        _draw_box(img, track.box, color, text, track.box_source == "predicted", m, size, labels)
     # Several relations on one hand-object pair share one line and one label ("holding, near"):
     # drawn one by one, their labels would cover each other.
     pairs: dict[tuple[int, int], list[ActiveRelation]] = {}
@@ -191,7 +294,7 @@ def render(view: FrameView, style: Style | None = None) -> np.ndarray:
     for group in pairs.values():
         first = group[0]
         name = ", ".join(r.name for r in group)
-        _draw_relation(img, name, first.hand_track.box, first.object_track.box, style, m)
+        _draw_relation(img, name, first.hand_track.box, first.object_track.box, style, m, labels)
     if style.show_hud:
         _draw_hud(img, view, style, m)
     return img

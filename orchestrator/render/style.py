@@ -27,7 +27,8 @@ class Style:
     """Colours (BGR), widths and font sizes. Sizes are for a ``reference_size``-pixel shorter side
     and scale with the image, so a 320x240 and a 1920x1080 frame look alike.
 
-    Raises `ValueError` when a width, font scale, reference size or dash length is not > 0.
+    Raises `ValueError` when a width, font scale, reference size or dash length is not > 0, or the
+    predicted skeleton's opacity is not in ``(0, 1]``.
 
     Example:
         >>> Style(show_hud=False).line_width
@@ -51,6 +52,8 @@ class Style:
     hud_stale_color: Color = (0, 165, 255)
     stale_frames: int = 15
     show_hud: bool = True
+    #: Opacity of a predicted skeleton (keypoints moved with the box, not seen): faint, not gone.
+    predicted_skeleton_alpha: float = 0.4
     #: Saturation and value of the per-id colours (hue is picked per id).
     saturation: float = 0.85
     value: float = 0.95
@@ -58,6 +61,8 @@ class Style:
     def __post_init__(self) -> None:
         if self.line_width <= 0 or self.font_scale <= 0 or self.reference_size <= 0 or self.dash_length <= 0:
             raise ValueError("line_width, font_scale, reference_size and dash_length must be > 0")
+        if not 0.0 < self.predicted_skeleton_alpha <= 1.0:
+            raise ValueError(f"predicted_skeleton_alpha must lie in (0, 1], got {self.predicted_skeleton_alpha}")
 
 
 DEFAULT_STYLE = Style()

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.records import validate_records
 
 from detectors.detections import Detections
 from orchestrator.config import load_pipeline
+from orchestrator.events import RecordStream
 from orchestrator.relations.engine import RelationEngine
 from orchestrator.relations.predicates import Overlap
 from orchestrator.relations.spec import ObjectsSpec, RelationSpec, RelationsSpec
@@ -98,3 +100,32 @@ def test_scene_builder_produces_one_scene_per_frame(tmp_path: Path) -> None:
     assert builder.record_late([DetectorResult("objects", 0, 0.0, Detections.empty(), 1.0)]) == []
     builder.step(1, 1 / 30, (64, 48), [])
     assert dict(builder.scene.staleness_frames) == {"hands": 1, "objects": 1}
+
+
+@pytest.mark.parametrize(
+    ("records", "keypoints_written"),
+    [(["detections", "tracks"], False), (["detections", "tracks", "keypoints"], True)],
+)
+def test_records_carry_sides_always_and_keypoints_when_asked(
+    tmp_path: Path, records: list[str], keypoints_written: bool
+) -> None:
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        "version: 1\ndetectors:\n  hands: {plugin: testing.noop}\n"
+        "tracker: {type: sort, detector: hands, params: {min_hits: 1}}\n"
+        f"outputs: {{records: [{', '.join(records)}]}}\n"
+    )
+    config = load_pipeline(pipeline)
+    builder = SceneBuilder(config, emit=config.outputs.records, fps=30.0)
+    dets = Detections.from_lists([[10, 10, 50, 50]], [0.9], [0], ["hand"], sides=["right"], side_scores=[0.8],
+                                 keypoints=[[[12, 14, -1.5]]], keypoint_names=["wrist"])  # fmt: skip
+    stream = RecordStream()
+    out = [stream.stamp(r) for r in builder.step(0, 0.0, (64, 48), [DetectorResult("hands", 0, 0.0, dets, 1.0)])]
+    out += [stream.stamp(r) for r in builder.step(1, 1 / 30, (64, 48), [])]  # the track's keypoints predicted
+    validate_records(out)
+    detection, track, predicted = out[0]["detections"][0], out[1]["tracks"][0], out[2]["tracks"][0]
+    assert (detection["side"], track["side"], track["side_score"]) == ("right", "right", 1.0)
+    assert ("keypoints" in detection, "keypoints" in track, "keypoint_names" in out[0]) == (keypoints_written,) * 3
+    if keypoints_written:
+        assert detection["keypoints"] == [[12.0, 14.0, -1.5]] and out[1]["keypoint_names"] == ["wrist"]
+        assert (track["keypoints_source"], predicted["keypoints_source"]) == ("observed", "predicted")

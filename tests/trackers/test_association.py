@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from helpers.tracker_scenarios import dets
 
+from detectors.detections import Detections
 from trackers.association import associate, match_by_iou
 
 
@@ -74,3 +75,17 @@ def test_class_aware_labels() -> None:
     assert associate([(0, 0, 100, 100)], detections, track_labels=["cup"], **kwargs).matches == ((0, 0),)
 
 
+def test_a_known_side_never_matches_a_track_of_the_opposite_side() -> None:
+    boxes = [[0, 0, 10, 10], [2, 0, 12, 10]]
+    sided = Detections.from_lists(boxes, [0.9, 0.9], [0, 0], ["hand", "hand"], sides=["right", "left"],
+                                  side_scores=[0.9, 0.8])  # fmt: skip
+    tracks = [[0, 0, 10, 10], [2, 0, 12, 10]]  # each on the "wrong" detection by IoU
+    gated = associate(tracks, sided, min_iou=0.3, high_score=0.5, low_score=0.1, track_sides=["left", "right"])
+    assert gated.matches == ((0, 1), (1, 0))
+    free = associate(tracks, sided, min_iou=0.3, high_score=0.5, low_score=0.1, track_sides=[None, "right"])
+    assert free.matches == ((0, 0), (1, 1)) or free.matches == ((0, 1), (1, 0))
+    assert associate(tracks, sided, min_iou=0.3, high_score=0.5, low_score=0.1).matches == ((0, 0), (1, 1))
+    unknown = dets(*boxes)  # detections without sides match on IoU alone
+    assert associate(
+        tracks, unknown, min_iou=0.3, high_score=0.5, low_score=0.1, track_sides=["left", "right"]
+    ).matches == ((0, 0), (1, 1))

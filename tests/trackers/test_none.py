@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from helpers.tracker_scenarios import dets
 
+from detectors.detections import Detections
 from trackers.none import NoTracker
 
 
@@ -19,3 +20,15 @@ def test_no_tracker_reports_raw_detections_with_carried_ids() -> None:
     assert [(t.track_id, t.box, t.hits, t.age_frames) for t in out2] == [(1, a2, 2, 2), (3, c2, 1, 0)]
     assert tracker.update(3, [(1, dets(a2))]) == ()  # late: never shown as current
     assert tracker.late_dropped == 1
+
+
+def test_none_tracker_carries_sides_and_keypoints_of_its_detections() -> None:
+    detections = Detections.from_lists(
+        [[0, 0, 50, 50], [100, 0, 150, 50], [200, 0, 250, 50]], [0.9, 0.8, 0.2], [0, 0, 0], ["hand"] * 3,
+        sides=["left", None, "right"], side_scores=[0.7, None, 0.9],
+        keypoints=[[[1, 2, 3]], [[101, 2, 3]], [[201, 2, 3]]], keypoint_names=["wrist"],
+    )  # fmt: skip
+    first, second = NoTracker().update(0, [(0, detections)])  # the third is below min_score
+    assert (first.side, first.side_score, second.side, second.side_score) == ("left", 0.7, None, None)
+    assert first.keypoints == ((1.0, 2.0, 3.0),) and second.keypoints == ((101.0, 2.0, 3.0),)
+    assert str(first.keypoints_source) == "observed" and first.keypoint_names == ("wrist",)

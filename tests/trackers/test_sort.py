@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from helpers.tracker_scenarios import dets, linear_box, max_abs_error, run
 
+from detectors.detections import Detections
 from orchestrator.registry import TRACKERS
 from trackers.none import NoTracker
 from trackers.sort import SortTracker
@@ -507,3 +508,134 @@ def test_late_result_for_a_frame_that_already_had_one_is_merged() -> None:
         if f >= 5:
             assert got == expected
     assert [t.track_id for t in got] == [1, 2]
+
+
+# ----------------------------------------------------------------------------- sides and keypoints
+def _sided(boxes, sides, side_scores=None, keypoints=None, names=()) -> Detections:
+    n = len(boxes)
+    return Detections.from_lists(
+        [list(b) for b in boxes], [0.9] * n, [0] * n, ["hand"] * n, sides=sides,
+        side_scores=side_scores if side_scores is not None else [None if s is None else 0.9 for s in sides],
+        keypoints=keypoints, keypoint_names=names,
+    )  # fmt: skip
+
+
+def _meet_and_return(f: int, speed: float, meet: int = 15) -> list[tuple[float, float, float, float]]:
+    """The wearer's left hand (image left) and right hand move together until their boxes coincide, then back."""
+    t = min(f, 2 * meet - f)
+    xl, xr = 100 + speed * t, 100 + speed * (2 * meet - t)
+    return [(xl, 300, xl + 120, 420), (xr, 305, xr + 120, 425)]
+
+
+@pytest.mark.parametrize(("speed", "seed"), [(10, 0), (14, 1), (20, 2), (14, 3)])
+def test_left_and_right_hands_meeting_keep_their_ids_thanks_to_sides(speed: float, seed: int) -> None:
+    # Two noisy hands meet (boxes almost equal), then each goes back: the Kalman filter expects them to
+    # cross, so on IoU alone the ids swap; with sides they cannot.
+    def ids_left_to_right(with_sides: bool) -> list[tuple[int, ...]]:
+        rng = np.random.default_rng(seed)
+        tracker, order = SortTracker(), []
+        for f in range(31):
+            boxes = (np.array(_meet_and_return(f, speed)) + rng.normal(0, 4, (2, 4))).tolist()
+            observed = _sided(boxes, ["left", "right"]) if with_sides else dets(*boxes)
+            tracks = tracker.update(f, [(f, observed)])
+            assert len(tracks) == (2 if f >= 1 else 0)
+            left, right = _meet_and_return(f, speed)
+            if f >= 1 and right[0] - left[0] > 60:  # confirmed, and apart enough to tell the hands apart
+                order.append(tuple(t.track_id for t in sorted(tracks, key=lambda t: t.box[0])))
+            if with_sides and tracks:
+                assert {t.track_id: t.side for t in tracks} == {1: "left", 2: "right"}
+        return order
+
+    assert ids_left_to_right(False)[-1] == (2, 1)  # the scenario does swap ids on IoU alone
+    assert set(ids_left_to_right(True)) == {(1, 2)}
+
+
+def test_track_side_is_the_score_weighted_vote_when_per_frame_sides_flip() -> None:
+    rng = np.random.default_rng(5)
+    tracker = SortTracker()
+    flips = 0
+    for f in range(60):
+        box = linear_box(f, 300, 300, 100, 120, 3, 1)
+        wrong = f == 0 or rng.random() < 0.2  # the very first frame misread too: the vote must recover
+        flips += wrong
+        side, score = ("right", rng.uniform(0.5, 0.7)) if wrong else ("left", rng.uniform(0.7, 0.95))
+        tracks = tracker.update(f, [(f, _sided([box], [side], [score]))])
+        if f >= 2:
+            (track,) = tracks
+            assert (track.track_id, track.side) == (1, "left"), f
+            assert 0.5 < track.side_score <= 1.0
+    assert flips >= 8
+
+
+def test_vote_arithmetic_and_side_score() -> None:
+    tracker = SortTracker(min_hits=1)
+    for f, (side, score) in enumerate([("left", 0.9), ("right", 0.6), (None, None), ("left", 0.8)]):
+        (track,) = tracker.update(f, [(f, _sided([linear_box(f, 200, 200, 80, 80, 2, 0)], [side], [score]))])
+    assert track.side == "left" and track.side_score == pytest.approx(1.7 / 2.3)
+    (track,) = SortTracker(min_hits=1).update(0, [(0, dets((0, 0, 50, 50)))])
+    assert (track.side, track.side_score) == (None, None)
+
+
+def test_misread_side_overlapping_a_settled_track_starts_no_second_track() -> None:
+    tracker = SortTracker()
+    for f in range(6):
+        tracker.update(f, [(f, _sided([linear_box(f, 200, 200, 80, 80, 2, 0)], ["left"]))])
+    tracks = tracker.update(6, [(6, _sided([linear_box(6, 200, 200, 80, 80, 2, 0)], ["right"]))])
+    ((track,), after) = tracks, tracker.update(7, [(7, _sided([linear_box(7, 200, 200, 80, 80, 2, 0)], ["left"]))])
+    assert (track.track_id, track.side, str(track.box_source)) == (1, "left", "predicted")  # barred, not swapped
+    assert [(t.track_id, str(t.box_source)) for t in after] == [(1, "observed")]
+
+
+def test_unknown_sides_match_as_before() -> None:
+    tracker = SortTracker(min_hits=1)
+    for f in range(4):
+        tracker.update(f, [(f, _sided([linear_box(f, 200, 200, 80, 80, 2, 0)], ["left"]))])
+    (track,) = tracker.update(4, [(4, _sided([linear_box(4, 200, 200, 80, 80, 2, 0)], [None]))])
+    assert (track.track_id, str(track.box_source), track.side) == (1, "observed", "left")
+
+
+def _hand_keypoints(box) -> list[list[float]]:
+    x1, y1, x2, y2 = box
+    return [[x1 + 0.25 * (x2 - x1), y1 + 0.5 * (y2 - y1), -4.0], [x2, y2, 2.0]]
+
+
+@pytest.mark.parametrize("velocity", [(5, 0, 0, 0), (3, -2, 2, 1)])
+def test_predicted_keypoints_move_and_scale_with_the_box(velocity) -> None:
+    tracker = SortTracker()
+    names = ("palm", "tip")
+    for f in range(0, 5):
+        box = linear_box(f, 300, 300, 100, 120, *velocity)
+        observed = _sided([box], ["right"], keypoints=[_hand_keypoints(box)], names=names)
+        tracks = tracker.update(f, [(f, observed)] if f < 2 else [])
+        if f == 1:
+            (track,) = tracks
+            assert str(track.keypoints_source) == "observed" and track.keypoint_names == names
+            assert np.allclose(track.keypoints, _hand_keypoints(box), atol=1e-3)
+        if f >= 2:  # predicted: exact boxes (linear motion), so keypoints keep their place within the box
+            (track,) = tracks
+            assert str(track.keypoints_source) == "predicted" and str(track.box_source) == "predicted"
+            assert np.allclose(track.keypoints, _hand_keypoints(track.box), atol=1e-3)
+            assert np.allclose(track.box, box, atol=1e-3)
+
+
+def test_late_result_with_sides_and_keypoints_equals_on_time_result() -> None:
+    # The vote and the keypoints are part of the snapshotted state: a rollback replays them.
+    rng = np.random.default_rng(3)
+
+    def result(f: int) -> Detections:
+        boxes = _noisy(_two_hands(f), rng).boxes.tolist()
+        sides = ["left", "right"] if f % 8 else ["right", "left"]  # every 4th result misread
+        return _sided(boxes, sides, keypoints=[_hand_keypoints(b) for b in boxes], names=("palm", "tip"))
+
+    results = {f: result(f) for f in range(0, 40, 2)}
+    on_time, late = SortTracker(), SortTracker()
+    late_frame, latency = 10, 3
+    for f in range(40):
+        expected = on_time.update(f, [(f, results[f])] if f in results else [])
+        observations = [(f, results[f])] if f in results and f != late_frame else []
+        if f == late_frame + latency:
+            observations.append((late_frame, results[late_frame]))
+        got = late.update(f, observations)
+        if f >= late_frame + latency:
+            assert got == expected, f
+    assert late.late_applied == 1 and expected and all(t.side is not None for t in expected)

@@ -85,3 +85,45 @@ def test_to_record_rounds_and_is_json_ready() -> None:
     assert json.loads(json.dumps(record)) == record
 
 
+# ----------------------------------------------------------------------------- side and keypoints
+KP = ((12.0, 22.0, 0.5), (40.0, 70.0, -1.0))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"side": "up", "side_score": 0.5}, "'left', 'right' or None"),
+        ({"side": "left"}, "known together"),
+        ({"side_score": 0.5}, "known together"),
+        ({"side": "left", "side_score": 1.5}, r"\[0, 1\]"),
+        ({"side": "left", "side_score": True}, r"\[0, 1\]"),
+        ({"keypoint_names": ("a", "b")}, "need keypoints"),
+        ({"keypoints_source": "observed"}, "need keypoints"),
+        ({"keypoints": KP, "keypoint_names": ("a",), "keypoints_source": "observed"}, "name the 2 keypoints"),
+        ({"keypoints": ((1, 2),), "keypoint_names": ("a",), "keypoints_source": "observed"}, "triples"),
+        ({"keypoints": ((1, math.nan, 0),), "keypoint_names": ("a",), "keypoints_source": "observed"}, "NaN"),
+        ({"keypoints": KP, "keypoint_names": ("a", "b"), "keypoints_source": "seen"}, "keypoints_source must be"),
+        ({"keypoints": KP, "keypoint_names": ("a", "b")}, "keypoints_source must be"),
+        (
+            {"keypoints": KP, "keypoint_names": ("a", "b"), "keypoints_source": "observed",
+             "box_source": "predicted", "frames_since_observed": 1, "age_frames": 1},
+            "needs box_source 'observed'",
+        ),
+    ],
+)  # fmt: skip
+def test_side_and_keypoints_are_validated(fields: dict, message: str) -> None:
+    with pytest.raises(TrackError, match=message):
+        Track(1, (10, 20, 50, 80), 0.9, "hand", 0, **fields)
+
+
+def test_side_and_keypoints_in_records_only_as_documented() -> None:
+    plain = Track(1, (10, 20, 50, 80), 0.9, "hand", 0)
+    assert plain.to_record() == plain.to_record(keypoints=True) and "side" not in plain.to_record()
+    predicted = dict(box_source="predicted", frames_since_observed=1, age_frames=3)
+    track = Track(1, (10, 20, 50, 80), 0.9, "hand", 0, side="left", side_score=0.83333, keypoints=np.array(KP),
+                  keypoint_names=["a", "b"], keypoints_source="predicted", **predicted)  # fmt: skip
+    assert track.keypoints == KP and track.keypoint_names == ("a", "b") and hash(track) == hash(track)
+    record = track.to_record()
+    assert (record["side"], record["side_score"]) == ("left", 0.8333) and "keypoints" not in record
+    record = json.loads(json.dumps(track.to_record(keypoints=True)))
+    assert record["keypoints"] == [[12.0, 22.0, 0.5], [40.0, 70.0, -1.0]] and record["keypoints_source"] == "predicted"

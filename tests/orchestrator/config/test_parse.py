@@ -256,7 +256,7 @@ ERROR_CASES = {
             - detections
             - boxes
         """,
-        ["7: outputs.records[1]: expected one of detections, tracks; got 'boxes'"],
+        ["7: outputs.records[1]: expected one of detections, tracks, keypoints; got 'boxes'"],
     ),
     "schedule-with-both-keys": (
         """
@@ -488,6 +488,16 @@ ERROR_CASES = {
         """,
         ["5: outputs.records: 'tracks' records need a tracker: section"],
     ),
+    "keypoints-without-records-to-carry-them": (
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.noop}
+        outputs:
+          records: [keypoints]
+        """,
+        ["5: outputs.records: 'keypoints' goes into detections or tracks records: add one of them"],
+    ),
     "relations-unknown-key": (
         """
         version: 1
@@ -608,7 +618,7 @@ ERROR_CASES = {
         """,
         [
             "7: detectors.hands.schedule.every_n_frames: value 0 is out of range: must be >= 1",
-            "14: outputs.records[0]: expected one of detections, tracks; got 'boxes'",
+            "14: outputs.records[0]: expected one of detections, tracks, keypoints; got 'boxes'",
             "19: relations.report.broken.when.overlap.min_iou: value 2 is out of range: must be <= 1",
             "1: version: expected 1, got 2",
             "3: source.uri: no such file or folder: {dir}/no_such.mp4",

@@ -14,6 +14,8 @@ from orchestrator.render import (
     render,
     track_color,
 )
+from orchestrator.render.draw import _Labels, _overlaps
+from orchestrator.render.style import metrics
 from orchestrator.scene import ActiveRelation, Scene
 from trackers.track import Track
 
@@ -147,3 +149,69 @@ def test_relations_on_one_pair_share_one_label() -> None:
     two, joined, only_a = related("a", "b"), related("a, b"), related("a")
     assert np.array_equal(render(two), render(joined))
     assert not np.array_equal(render(two), render(only_a))
+
+
+# --------------------------------------------------------------------------- skeletons, sides, label slots
+def _skeleton() -> tuple[tuple[float, float, float], ...]:
+    # Wrist (160, 200) and index base (160, 140): the bone between them is the vertical x = 160;
+    # every other keypoint sits in a cluster up and to the right, away from that bone.
+    points = [(205.0 + (i % 4), 100.0 + (i % 5), 0.0) for i in range(21)]
+    points[0], points[5] = (160.0, 200.0, 0.0), (160.0, 140.0, 0.0)
+    return tuple(points)
+
+
+def _hand_with_keypoints(source: str, side: str | None = None) -> Track:
+    timing = {} if source == "observed" else {"box_source": "predicted", "frames_since_observed": 1, "age_frames": 2}
+    return Track(
+        3, (100, 80, 220, 220), 0.9, "hand", 0, keypoints=_skeleton(), keypoint_names=tuple(f"k{i}" for i in range(21)),
+        keypoints_source=source, side=side, side_score=None if side is None else 0.9, **timing,
+    )  # fmt: skip
+
+
+def test_skeleton_is_solid_when_observed_and_faint_when_predicted() -> None:
+    colour = np.array(track_color(3, "hand"))
+    observed = render(view(frame(), hands=(_hand_with_keypoints("observed"),)), NO_HUD)
+    predicted = render(view(frame(), hands=(_hand_with_keypoints("predicted"),)), NO_HUD)
+    bone = observed[150:190, 160]  # the wrist-to-index bone, between its joints
+    assert (bone == colour).all()
+    alpha = NO_HUD.predicted_skeleton_alpha
+    faint = np.rint(alpha * colour + (1 - alpha) * np.array(BACKGROUND_BGR))
+    assert (np.abs(predicted[150:190, 160].astype(int) - faint) <= 1).all()
+    assert px(observed, 175, 170) == BACKGROUND_BGR  # beside the bone: untouched
+    plain = render(view(frame(), hands=(hand(3, (100, 80, 220, 220)),)), NO_HUD)
+    assert px(plain, 160, 170) == BACKGROUND_BGR  # no keypoints, no skeleton
+
+
+def test_keypoints_of_other_models_are_joints_only_and_wild_ones_do_not_fail() -> None:
+    track = Track(1, (100, 80, 220, 220), 0.9, "hand", 0, keypoints=((160, 150, 0), (1e12, -1e12, 0)),
+                  keypoint_names=("a", "b"), keypoints_source="observed")  # fmt: skip
+    out = render(view(frame(), hands=(track,)), NO_HUD)
+    assert px(out, 160, 150) == track_color(1, "hand")  # the joint
+    assert px(out, 190, 150) == BACKGROUND_BGR  # no bone towards the wild point
+
+
+def test_side_is_in_the_hand_label() -> None:
+    images = {side: render(view(frame(), hands=(_hand_with_keypoints("observed", side),)), NO_HUD) for side in
+              (None, "left", "right")}  # fmt: skip
+    label_rows = slice(55, 80)
+    assert not np.array_equal(images["left"][label_rows], images[None][label_rows])
+    assert not np.array_equal(images["left"][label_rows], images["right"][label_rows])
+    assert np.array_equal(images["left"][100:], images[None][100:])  # only the label differs
+
+
+def test_labels_never_overlap() -> None:
+    # Two hands on the same box: the second label takes the next free slot instead of covering the first.
+    first, second = hand(1, (100, 80, 220, 220)), hand(2, (100, 80, 220, 220))
+    out = render(view(frame(), hands=(first, second)), NO_HUD)
+    above = out[55:80, 100:160]
+    assert (above == track_color(1, "hand")).all(axis=2).sum() > 50  # the first label, whole
+    assert (out[80:110, 100:160] == track_color(2, "hand")).all(axis=2).sum() > 50  # the second, just below
+
+
+@pytest.mark.parametrize("count", [2, 5, 12])
+def test_label_slots_are_free_of_every_label_placed_before(count: int) -> None:
+    image = np.zeros((240, 320, 3), np.uint8)
+    labels, m = _Labels(), metrics(NO_HUD, 320, 240)
+    rects = [labels.draw(image, f"relation {i}", 150 + 3 * i, 120, (0, 200, 255), m) for i in range(count)]
+    assert all(r[1] >= 0 and r[3] < 240 for r in rects)
+    assert not any(_overlaps(a, b) for i, a in enumerate(rects) for b in rects[i + 1 :])
