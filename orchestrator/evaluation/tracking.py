@@ -6,10 +6,21 @@ Ground truth comes in the layout of the EgoDex label files (``*_hands.csv``)::
     0,left,803.9,868.2,1160.5,1080,0.523,0.5
 
 where ``hand`` is the identity (``left`` / ``right``) and the box is in pixels. Extra columns are
-ignored. Predictions are per-frame tracks ``{frame: [(track_id, (x1, y1, x2, y2)), ...]}``.
+ignored. Predictions are per-frame tracks ``{frame: [(track_id, (x1, y1, x2, y2)), ...]}``, each
+optionally with a third element, the track's side (``"left"`` / ``"right"`` or ``None``).
 
-The CLEAR-MOT and identity metrics are computed by `motmetrics`; a predicted box matches a
-ground-truth box only when their IoU is at least ``min_iou``.
+The CLEAR-MOT and identity metrics are computed by `motmetrics` from a per-frame distance matrix
+with NaN for pairs that may not match, under one of two matching rules (`MATCH_RULES`):
+
+- ``iou`` (the default): a predicted box matches a ground-truth box only when their IoU is at
+  least ``min_iou``; the cost is ``1 - IoU``.
+- ``centre``: a predicted box matches when its centre lies within half the ground-truth box's
+  diagonal of the ground-truth box's centre (boundary included); the cost is that distance
+  divided by the half-diagonal (`centre_distance_matrix`), gate 1.0. It tolerates labels drawn
+  in another box convention (the egodex boxes span the hand's joints, padded).
+
+When predictions carry sides, ``side_accuracy`` is the share of matched (track, label) pairs with
+a side whose side equals the label's identity (``left`` / ``right``).
 
 Example:
     >>> gt = {0: [("left", (0, 0, 10, 10))], 1: [("left", (1, 0, 11, 10))]}
@@ -17,6 +28,10 @@ Example:
     >>> m = tracking_metrics(gt, pred, frames=range(2))
     >>> m.mota, m.idf1, m.id_switches, m.mean_iou
     (1.0, 1.0, 0, 1.0)
+    >>> sided = {0: [(1, (3, 0, 13, 10), "right")], 1: [(1, (1, 0, 11, 10), "left")]}
+    >>> m = tracking_metrics(gt, sided, frames=range(2), match="centre")
+    >>> m.match, m.idf1, m.side_accuracy, m.side_pairs
+    ('centre', 1.0, 0.5, 2)
 """
 
 from __future__ import annotations
@@ -35,6 +50,10 @@ from orchestrator.errors import UserError
 
 Box = tuple[float, float, float, float]
 REQUIRED_COLUMNS = ("frame", "hand", "xmin", "ymin", "xmax", "ymax")
+#: Matching rules of `tracking_metrics`: IoU at least ``min_iou``, or centre within half the label's diagonal.
+MATCH_RULES = ("iou", "centre")
+#: Gate of the ``centre`` rule on the normalised centre distance (1.0: half the label's diagonal).
+CENTRE_GATE = 1.0
 
 
 def load_hand_labels(csv_path: str | Path) -> dict[int, list[tuple[str, Box]]]:
@@ -116,11 +135,16 @@ class TrackingMetrics:
         id_switches: times a ground-truth identity was matched to a different track id than before.
         mostly_tracked: ground-truth identities matched on at least 80 % of the frames they appear on.
         mostly_lost: ground-truth identities matched on less than 20 % of their frames.
-        mean_iou: mean IoU of the matched boxes; ``None`` when nothing matched.
+        mean_iou: mean IoU of the matched boxes (under either rule); ``None`` when nothing matched.
         frames: number of frames evaluated.
         false_positives: predicted boxes matched to no ground-truth box.
         misses: ground-truth boxes matched to no predicted box.
         gt_tracks: distinct ground-truth identities seen on the evaluated frames.
+        match: the matching rule, ``"iou"`` or ``"centre"`` (see the module docstring).
+        min_iou: the IoU a match needed under the ``iou`` rule; ``None`` under ``centre``.
+        side_accuracy: share of the matched pairs with a track side whose side equals the
+            ground-truth identity; ``None`` when no matched track carries a side.
+        side_pairs: matched pairs whose track carries a side (the denominator of ``side_accuracy``).
     """
 
     mota: float | None
@@ -133,6 +157,10 @@ class TrackingMetrics:
     false_positives: int
     misses: int
     gt_tracks: int
+    match: str = "iou"
+    min_iou: float | None = 0.5
+    side_accuracy: float | None = None
+    side_pairs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; ratios rounded to 1e-4 for stable output."""
@@ -144,45 +172,110 @@ def _finite_or_none(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def centre_distance_matrix(
+    gt_boxes: Sequence[Sequence[float]] | np.ndarray, pred_boxes: Sequence[Sequence[float]] | np.ndarray
+) -> np.ndarray:
+    """``(G, P)`` distances from each ground-truth box's centre to each predicted box's centre,
+    divided by half the ground-truth box's diagonal: 1.0 is exactly on the ``centre`` rule's gate.
+
+    A degenerate (zero-size) ground-truth box gives 0 for a predicted centre on its point, else inf.
+
+    Example:
+        >>> centre_distance_matrix([(0, 0, 6, 8)], [(0, 0, 6, 8), (4, 6, 8, 10), (10, 0, 20, 10)]).round(3).tolist()
+        [[0.0, 1.0, 2.408]]
+    """
+    gt = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
+    pred = np.asarray(pred_boxes, dtype=np.float64).reshape(-1, 4)
+    gt_centres = (gt[:, :2] + gt[:, 2:]) / 2.0
+    pred_centres = (pred[:, :2] + pred[:, 2:]) / 2.0
+    half_diagonals = np.hypot(gt[:, 2] - gt[:, 0], gt[:, 3] - gt[:, 1]) / 2.0
+    offsets = pred_centres[None, :, :] - gt_centres[:, None, :]
+    distances = np.hypot(offsets[..., 0], offsets[..., 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        normalised = distances / half_diagonals[:, None]
+    return np.where(distances == 0.0, 0.0, normalised)  # 0/0 on a zero-size box: the same point
+
+
+def match_costs(
+    gt_boxes: Sequence[Sequence[float]] | np.ndarray,
+    pred_boxes: Sequence[Sequence[float]] | np.ndarray,
+    match: str = "iou",
+    min_iou: float = 0.5,
+) -> np.ndarray:
+    """The ``(G, P)`` motmetrics distance matrix of one frame: the rule's cost, NaN outside its gate.
+
+    Example:
+        >>> match_costs([(0, 0, 10, 10)], [(0, 0, 10, 10), (5, 0, 15, 10)], match="iou", min_iou=0.5).tolist()
+        [[0.0, nan]]
+        >>> match_costs([(0, 0, 10, 10)], [(0, 0, 10, 10), (5, 0, 15, 10)], match="centre").round(3).tolist()
+        [[0.0, 0.707]]
+    """
+    if match == "iou":
+        iou = iou_matrix(gt_boxes, pred_boxes)
+        return np.where(iou >= min_iou, 1.0 - iou, np.nan)
+    if match == "centre":
+        distance = centre_distance_matrix(gt_boxes, pred_boxes)
+        return np.where(distance <= CENTRE_GATE, distance, np.nan)
+    raise ValueError(f"match must be one of {', '.join(MATCH_RULES)}, got {match!r}")
+
+
+def _same_side(side: Any, identity: Hashable) -> bool:
+    return str(side).strip().lower() == str(identity).strip().lower()
+
+
 def tracking_metrics(
     gt: Mapping[int, Sequence[tuple[Hashable, Sequence[float]]]],
-    predictions: Mapping[int, Sequence[tuple[int, Sequence[float]]]],
+    predictions: Mapping[int, Sequence[tuple[Any, ...]]],
     frames: Iterable[int],
     min_iou: float = 0.5,
+    match: str = "iou",
 ) -> TrackingMetrics:
     """Compare predicted tracks with ground truth on ``frames``.
 
     Args:
         gt: ``{frame: [(identity, (x1, y1, x2, y2)), ...]}``, as from `load_hand_labels`.
-        predictions: ``{frame: [(track_id, (x1, y1, x2, y2)), ...]}``.
+        predictions: ``{frame: [(track_id, (x1, y1, x2, y2)), ...]}``, or with a third element per
+            track, its side (``"left"`` / ``"right"``, or ``None`` for none).
         frames: the frames to evaluate, usually every frame of the video (``range(n_frames)``);
             a frame absent from ``gt`` or ``predictions`` has no box there. Entries of ``gt`` and
             ``predictions`` on other frames are ignored.
-        min_iou: a predicted box can only match a ground-truth box with at least this IoU.
+        min_iou: under ``match="iou"``, a predicted box can only match a ground-truth box with at
+            least this IoU. Not used under ``centre``.
+        match: ``"iou"`` or ``"centre"`` (see the module docstring).
 
     Example: see the module docstring.
     """
     import motmetrics as mm  # heavy (pandas); only the evaluation command needs it
 
-    if not (0.0 < min_iou <= 1.0):
+    if match not in MATCH_RULES:
+        raise ValueError(f"match must be one of {', '.join(MATCH_RULES)}, got {match!r}")
+    if match == "iou" and not (0.0 < min_iou <= 1.0):
         raise ValueError(f"min_iou must lie in (0, 1], got {min_iou}")
+    rule = {"match": match, "min_iou": min_iou if match == "iou" else None}
     frame_list = sorted(set(frames))
     if not frame_list:
-        return TrackingMetrics(None, None, 0, 0, 0, None, 0, 0, 0, 0)
+        return TrackingMetrics(None, None, 0, 0, 0, None, 0, 0, 0, 0, **rule)
     # motmetrics stores identities as floats: number the ground-truth identities in order of appearance.
     gt_numbers: dict[Hashable, int] = {}
+    # (frame, gt number, track id) -> (IoU, track side, gt identity) for every pair inside the gate.
+    pairs: dict[tuple[int, int, int], tuple[float, Any, Hashable]] = {}
     acc = mm.MOTAccumulator(auto_id=False)
     for frame in frame_list:
         objects = list(gt.get(frame, ()))
         hypotheses = list(predictions.get(frame, ()))
         object_ids = [gt_numbers.setdefault(identity, len(gt_numbers) + 1) for identity, _ in objects]
-        hypothesis_ids = [int(track_id) for track_id, _ in hypotheses]
+        hypothesis_ids = [int(h[0]) for h in hypotheses]
         if len(set(object_ids)) != len(object_ids):
             raise ValueError(f"frame {frame}: a ground-truth identity appears twice")
         if len(set(hypothesis_ids)) != len(hypothesis_ids):
             raise ValueError(f"frame {frame}: a track id appears twice")
-        iou = iou_matrix([box for _, box in objects], [box for _, box in hypotheses])
-        distances = np.where(iou >= min_iou, 1.0 - iou, np.nan)
+        gt_boxes = [box for _, box in objects]
+        pred_boxes = [h[1] for h in hypotheses]
+        distances = match_costs(gt_boxes, pred_boxes, match=match, min_iou=min_iou)
+        iou = iou_matrix(gt_boxes, pred_boxes)
+        for i, j in zip(*np.nonzero(np.isfinite(distances)), strict=True):
+            side = hypotheses[j][2] if len(hypotheses[j]) > 2 else None
+            pairs[(frame, object_ids[i], hypothesis_ids[j])] = (float(iou[i, j]), side, objects[i][0])
         acc.update(object_ids, hypothesis_ids, distances, frameid=frame)
 
     names = [
@@ -191,8 +284,6 @@ def tracking_metrics(
         "num_switches",
         "mostly_tracked",
         "mostly_lost",
-        "motp",
-        "num_matches",
         "num_false_positives",
         "num_misses",
         "num_objects",
@@ -200,17 +291,29 @@ def tracking_metrics(
     ]
     summary = mm.metrics.create().compute(acc, metrics=names, name="run").iloc[0]
     num_objects = int(summary["num_objects"])
-    matches = int(summary["num_matches"])
+    # The matched pairs: MATCH and SWITCH events (TRANSFER / ASCEND / MIGRATE rows repeat switches).
+    events = acc.mot_events
+    matched = events[events["Type"].isin(["MATCH", "SWITCH"])]
+    ious: list[float] = []
+    side_pairs = side_right = 0
+    for (frame, _), oid, hid in zip(matched.index, matched["OId"], matched["HId"], strict=True):
+        pair_iou, side, identity = pairs[(int(frame), int(oid), int(hid))]
+        ious.append(pair_iou)
+        if side is not None:
+            side_pairs += 1
+            side_right += _same_side(side, identity)
     return TrackingMetrics(
         mota=_finite_or_none(summary["mota"]) if num_objects else None,
         idf1=_finite_or_none(summary["idf1"]),
         id_switches=int(summary["num_switches"]),
         mostly_tracked=int(summary["mostly_tracked"]),
         mostly_lost=int(summary["mostly_lost"]),
-        # motp is the mean distance (1 - IoU) of the matched pairs.
-        mean_iou=1.0 - float(summary["motp"]) if matches else None,
+        mean_iou=float(np.mean(ious)) if ious else None,
         frames=len(frame_list),
         false_positives=int(summary["num_false_positives"]),
         misses=int(summary["num_misses"]),
         gt_tracks=int(summary["num_unique_objects"]),
+        side_accuracy=side_right / side_pairs if side_pairs else None,
+        side_pairs=side_pairs,
+        **rule,
     )

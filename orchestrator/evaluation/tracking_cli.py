@@ -3,7 +3,15 @@
 Only the detector the tracker follows is run (in deterministic mode), so the figures measure
 the hand detector and the tracker, not the rest of the pipeline. ``--tracker none`` replaces the
 tracker with the baseline: raw per-frame detections, ids by nearest-box matching to the
-previous frame. ``--every-n-frames K`` overrides the tracked detector's schedule.
+previous frame. ``--every-n-frames K`` overrides the tracked detector's schedule (and that of the
+detectors it takes its input from, if any), so a pipeline is scored as it would track with the
+detector running on every K-th frame only.
+
+``--match iou`` (the default, at ``--min-iou``, 0.5) or ``--match centre`` (a track's box centre
+within half the label box's diagonal of its centre) chooses how a track matches a label
+(`orchestrator.evaluation.tracking`); the result names the rule (``match``, ``min_iou``). When the
+tracks carry a side (``left`` / ``right``), ``side_accuracy`` is the share of matched pairs whose
+track side is the label's hand, over ``side_pairs`` matched pairs with a side; ``None`` without sides.
 
 The baseline is made comparable with the tracker it replaces (`baseline_params`): it reports the
 detections the tracker would start tracks from (``min_score`` = the tracker's ``high_score``) and
@@ -17,7 +25,7 @@ parameters the evaluated tracker ran with are part of the result (``tracker_para
 Example:
     $ python -m orchestrator eval-tracking --pipeline pipelines/hands_only.yaml \\
         --source ../shared/data/egodex/add_remove_lid_0.mp4 \\
-        --labels ../shared/data/egodex/add_remove_lid_0_hands.csv --every-n-frames 3 --json
+        --labels ../shared/data/egodex/add_remove_lid_0_hands.csv --every-n-frames 3 --match centre --json
 """
 
 from __future__ import annotations
@@ -58,6 +66,34 @@ def baseline_params(tracker_class: type, params: Mapping[str, Any]) -> dict[str,
     return chosen
 
 
+def _detector_inputs(spec: Any) -> tuple[str, ...]:
+    """Names of the detectors whose output ``spec`` takes as input (a second stage), if the spec has any."""
+    value = getattr(spec, "input", None)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Mapping):
+        value = value.get("detector")
+        return (value,) if isinstance(value, str) else ()
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, (list, tuple)) else ()
+
+
+def tracked_chain(config: Any, name: str) -> list[str]:
+    """The tracked detector ``name`` and, before it, every detector it takes its input from (transitively)."""
+    chain: list[str] = []
+
+    def visit(current: str) -> None:
+        if current in chain:
+            return
+        for upstream in _detector_inputs(config.detector(current)):
+            visit(upstream)
+        chain.append(current)
+
+    visit(name)
+    return chain
+
+
 def evaluate_tracking(
     pipeline: str | Path,
     source: str,
@@ -66,6 +102,7 @@ def evaluate_tracking(
     tracker: str | None = None,
     min_iou: float = 0.5,
     max_frames: int | None = None,
+    match: str = "iou",
 ) -> dict[str, Any]:
     """Run the pipeline's tracked detector and tracker over ``source``; return the metrics dict.
 
@@ -73,22 +110,30 @@ def evaluate_tracking(
     with `baseline_params` of the replaced tracker. Besides the `TrackingMetrics` fields the dict
     holds ``tracker``, ``tracker_params`` (what the evaluated tracker ran with; the pipeline's own
     tracker also uses its defaults for anything not listed), ``every_n_frames`` and ``detector_runs``.
+    ``match`` is ``"iou"`` (a match needs IoU >= ``min_iou``) or ``"centre"``; the dict says which
+    (``match``, ``min_iou``), and holds ``side_accuracy`` / ``side_pairs`` (see the module docstring).
     """
     from orchestrator.config import load_pipeline
     from orchestrator.errors import RegistryError
-    from orchestrator.evaluation.tracking import load_hand_labels, tracking_metrics
+    from orchestrator.evaluation.tracking import MATCH_RULES, load_hand_labels, tracking_metrics
     from orchestrator.registry import TRACKERS
     from orchestrator.runtime import Runtime
 
+    if match not in MATCH_RULES:
+        raise UserError(f"--match must be one of {', '.join(MATCH_RULES)}, got {match!r}")
+    if match == "iou" and not (0.0 < min_iou <= 1.0):
+        raise UserError(f"--min-iou must lie in (0, 1], got {min_iou}")
+    if every_n_frames is not None and every_n_frames < 1:
+        raise UserError(f"--every-n-frames must be >= 1, got {every_n_frames}")
     config = load_pipeline(pipeline)
     if config.tracker is None:
         raise UserError(f"{pipeline}: the pipeline has no tracker: section to evaluate")
     gt = load_hand_labels(labels)
-    spec = config.detector(config.tracker.detector)
+    # Only the tracked detector runs, with any detector it takes its input from (a second stage).
+    specs = [config.detector(name) for name in tracked_chain(config, config.tracker.detector)]
     if every_n_frames is not None:
-        if every_n_frames < 1:
-            raise UserError(f"--every-n-frames must be >= 1, got {every_n_frames}")
-        spec = dataclasses.replace(spec, every_n_frames=every_n_frames, max_fps=None)
+        specs = [dataclasses.replace(s, every_n_frames=every_n_frames, max_fps=None) for s in specs]
+    spec = specs[-1]
     tracker_spec = config.tracker
     if tracker is not None and tracker != tracker_spec.type:
         try:
@@ -99,18 +144,22 @@ def evaluate_tracking(
         # ones (a fair comparison), any other tracker runs with its defaults.
         params = baseline_params(tracker_spec.tracker_class, tracker_spec.params) if tracker == "none" else {}
         tracker_spec = dataclasses.replace(tracker_spec, type=tracker, tracker_class=entry.obj, params=params)
-    config = dataclasses.replace(config, detectors=(spec,), tracker=tracker_spec)
+    # Relations need the object detector, which does not run here.
+    config = dataclasses.replace(
+        config, detectors=tuple(specs), tracker=tracker_spec, relations=None, object_tracker=None
+    )
 
-    predictions: dict[int, list[tuple[int, tuple[float, ...]]]] = {}
+    predictions: dict[int, list[tuple[int, tuple[float, ...], str | None]]] = {}
     summary: dict[str, Any] = {}
     runtime = Runtime(config, source=source, mode="deterministic", max_frames=max_frames, records=("tracks",))
     for record in runtime.records():
         if record["type"] == "tracks":
-            predictions[record["frame"]] = [(t["track_id"], tuple(t["box"])) for t in record["tracks"]]
+            # ``side`` only where the tracker reports one (tracks from before sides have none).
+            predictions[record["frame"]] = [(t["track_id"], tuple(t["box"]), t.get("side")) for t in record["tracks"]]
         elif record["type"] == "summary":
             summary = record
     frames = range(int(summary["frames"]["processed"]))
-    metrics = tracking_metrics(gt, predictions, frames, min_iou=min_iou).to_dict()
+    metrics = tracking_metrics(gt, predictions, frames, min_iou=min_iou, match=match).to_dict()
     metrics.update(
         tracker=tracker_spec.type,
         tracker_params=dict(tracker_spec.params),
@@ -120,15 +169,29 @@ def evaluate_tracking(
     return metrics
 
 
+def match_text(metrics: Mapping[str, Any]) -> str:
+    """The matching rule of a result in words.
+
+    >>> match_text({"match": "iou", "min_iou": 0.5}), match_text({"match": "centre", "min_iou": None})
+    ('IoU >= 0.5', 'centre within half the label diagonal')
+    """
+    if metrics.get("match") == "centre":
+        return "centre within half the label diagonal"
+    return f"IoU >= {metrics.get('min_iou')}"
+
+
 def cmd_eval_tracking(args: argparse.Namespace) -> int:
+    if args.match == "centre" and args.min_iou is not None:
+        raise UserError("--min-iou applies to --match iou only; --match centre has its own gate")
     metrics = evaluate_tracking(
         args.pipeline,
         args.source,
         args.labels,
         every_n_frames=args.every_n_frames,
         tracker=args.tracker,
-        min_iou=args.min_iou,
+        min_iou=0.5 if args.min_iou is None else args.min_iou,
         max_frames=args.max_frames,
+        match=args.match,
     )
     if args.json:
         print(json.dumps(metrics))
@@ -138,10 +201,15 @@ def cmd_eval_tracking(args: argparse.Namespace) -> int:
         return "n/a" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
 
     print(
-        f"tracker {metrics['tracker']}, detector every {metrics['every_n_frames']} frame(s), {metrics['frames']} frames"
+        f"tracker {metrics['tracker']}, detector every {metrics['every_n_frames']} frame(s), "
+        f"{metrics['frames']} frames, match: {match_text(metrics)}"
     )
     for key in ("mota", "idf1", "id_switches", "mostly_tracked", "mostly_lost", "mean_iou"):
         print(f"  {key:<15} {show(metrics[key])}")
+    if metrics.get("side_accuracy") is None:
+        print(f"  {'side_accuracy':<15} n/a (no matched track carries a side)")
+    else:
+        print(f"  {'side_accuracy':<15} {show(metrics['side_accuracy'])} over {metrics['side_pairs']} matched pairs")
     return 0
 
 
@@ -163,12 +231,21 @@ def register(subparsers: Any) -> None:
         help="another tracker type; 'none' is the raw-detection baseline, run with the replaced tracker's "
         "score bar for starting tracks (min_score = high_score), IoU gate (min_iou) and class_aware",
     )
-    parser.add_argument("--min-iou", type=float, default=0.5, help="IoU for a match with a label (default 0.5)")
+    parser.add_argument(
+        "--match",
+        choices=("iou", "centre"),
+        default="iou",
+        help="how a track matches a label: 'iou' (IoU >= --min-iou, the default) or 'centre' (the track box's "
+        "centre within half the label box's diagonal of its centre; tolerates labels in another box convention)",
+    )
+    parser.add_argument(
+        "--min-iou", type=float, default=None, help="with --match iou: IoU for a match with a label (default 0.5)"
+    )
     parser.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames")
     parser.add_argument(
         "--json",
         action="store_true",
         help="print one JSON object (mota, idf1, id_switches, mostly_tracked, mostly_lost, mean_iou, frames, "
-        "tracker, tracker_params, ...)",
+        "match, min_iou, side_accuracy, side_pairs, tracker, tracker_params, ...)",
     )
     parser.set_defaults(handler=cmd_eval_tracking)

@@ -139,3 +139,124 @@ def test_baseline_params_copies_only_what_the_tracker_has() -> None:
     }
     # A tracker without those parameters leaves the baseline with its own defaults.
     assert baseline_params(object, {"anything": 1}) == {}
+
+
+# ----------------------------------------------------------------------------- matching rule
+def test_centre_rule_end_to_end_and_named_in_the_result(tmp_path: Path) -> None:
+    pipeline, video, labels = _scene(tmp_path)
+    by_iou = evaluate_tracking(pipeline, str(video), labels)
+    by_centre = evaluate_tracking(pipeline, str(video), labels, match="centre")
+    assert (by_iou["match"], by_iou["min_iou"]) == ("iou", 0.5)
+    assert (by_centre["match"], by_centre["min_iou"]) == ("centre", None)
+    # The scripted boxes are the labels: both rules match the same pairs here.
+    for key in ("mota", "idf1", "id_switches", "misses", "false_positives", "mean_iou"):
+        assert by_centre[key] == by_iou[key], key
+    # The scripted tracks carry no side.
+    assert (by_centre["side_accuracy"], by_centre["side_pairs"]) == (None, 0)
+
+
+def test_centre_rule_with_the_detector_on_every_kth_frame(tmp_path: Path) -> None:
+    pipeline, video, labels = _scene(tmp_path)
+    sparse = evaluate_tracking(pipeline, str(video), labels, every_n_frames=3, match="centre")
+    assert (sparse["every_n_frames"], sparse["match"]) == (3, "centre")
+    assert sparse["detector_runs"] == len(range(0, FRAMES, 3))
+    # The tracker's predicted boxes lag the moving hands a little: the centre rule tolerates it.
+    assert sparse["idf1"] >= evaluate_tracking(pipeline, str(video), labels, every_n_frames=3)["idf1"]
+
+
+def test_cli_match_option_in_json_and_text(tmp_path: Path, run_cli) -> None:
+    pipeline, video, labels = _scene(tmp_path)
+    base = ("eval-tracking", "--pipeline", pipeline, "--source", video, "--labels", labels)
+    result = run_cli(*base, "--match", "centre", "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert (metrics["match"], metrics["min_iou"], metrics["side_accuracy"], metrics["side_pairs"]) == (
+        "centre",
+        None,
+        None,
+        0,
+    )
+    text = run_cli(*base, "--min-iou", "0.3")
+    assert text.returncode == 0, text.stderr
+    assert "match: IoU >= 0.3" in text.stdout and "side_accuracy   n/a" in text.stdout
+    text = run_cli(*base, "--match", "centre", "--every-n-frames", "2")
+    assert text.returncode == 0, text.stderr
+    assert "detector every 2 frame(s)" in text.stdout and "match: centre within half the label diagonal" in text.stdout
+    refused = run_cli(*base, "--match", "centre", "--min-iou", "0.3")
+    assert refused.returncode != 0 and "--min-iou applies to --match iou only" in refused.stderr
+    bad = run_cli(*base, "--match", "giou")
+    assert bad.returncode != 0 and "invalid choice: 'giou'" in bad.stderr
+
+
+def test_bad_match_or_gate_is_a_user_error(tmp_path: Path) -> None:
+    pipeline, video, labels = _scene(tmp_path)
+    with pytest.raises(UserError, match="--match must be one of iou, centre"):
+        evaluate_tracking(pipeline, str(video), labels, match="center")
+    with pytest.raises(UserError, match=r"--min-iou must lie in \(0, 1\]"):
+        evaluate_tracking(pipeline, str(video), labels, min_iou=0.0)
+
+
+# ----------------------------------------------------------------------------- sides
+class _SidedRuntime:
+    """Stands in for `Runtime`: tracks records whose tracks carry sides (one wrong), as the tracker will."""
+
+    def __init__(self, config, **kwargs) -> None:
+        self.config = config
+
+    def records(self):
+        for i in range(4):
+            left = [100 - 2 * i, 50, 160 - 2 * i, 130]
+            right = [180 + 2 * i, 60, 240 + 2 * i, 140]
+            tracks = [
+                {"track_id": 1, "box": left, "side": "left"},
+                {"track_id": 2, "box": right, "side": "left" if i == 3 else "right"},
+            ]
+            yield {"type": "tracks", "frame": i, "tracks": tracks}
+        name = self.config.tracker.detector
+        yield {"type": "summary", "frames": {"processed": 4}, "detectors": {name: {"runs": 4}}}
+
+
+def test_side_accuracy_from_the_tracks_records(tmp_path: Path, monkeypatch) -> None:
+    import orchestrator.runtime
+
+    pipeline, video, labels = _scene(tmp_path)
+    monkeypatch.setattr(orchestrator.runtime, "Runtime", _SidedRuntime)
+    metrics = evaluate_tracking(pipeline, str(video), labels, match="centre")
+    assert (metrics["frames"], metrics["idf1"], metrics["mota"]) == (4, 1.0, 1.0)
+    assert (metrics["side_pairs"], metrics["side_accuracy"]) == (8, 0.875)
+
+
+# ----------------------------------------------------------------------------- what runs
+def test_tracked_chain_follows_detector_inputs() -> None:
+    from types import SimpleNamespace
+
+    from orchestrator.evaluation.tracking_cli import tracked_chain
+
+    specs = {
+        "palm": SimpleNamespace(name="palm"),
+        "boxes": SimpleNamespace(name="boxes", input=None),
+        "landmarks": SimpleNamespace(name="landmarks", input="boxes"),
+        "refined": SimpleNamespace(name="refined", input={"detector": "landmarks"}),
+        "objects": SimpleNamespace(name="objects"),
+    }
+    config = SimpleNamespace(detector=lambda name: specs[name])
+    assert tracked_chain(config, "palm") == ["palm"]
+    assert tracked_chain(config, "refined") == ["boxes", "landmarks", "refined"]
+
+
+def test_relations_and_their_object_detector_are_left_out(tmp_path: Path) -> None:
+    pipeline, video, labels = _scene(tmp_path)
+    objects = write_fixture(tmp_path / "objects.yaml", {0: [{"box": [300, 300, 340, 340], "label": "cup"}]})
+    detectors, tracker = pipeline.read_text().split("tracker:")
+    with_relations = write_pipeline(
+        tmp_path / "r.yaml",
+        detectors
+        + f"  objects: {{plugin: testing.scripted, params: {{fixture: {objects.name}}}}}\n"
+        + "tracker:"
+        + tracker
+        + "relations:\n"
+        + "  objects: {detector: objects}\n"
+        + "  report:\n"
+        + "    touching: {objects: any, when: {overlap: {min_iou: 0.1}}}\n",
+    )
+    assert evaluate_tracking(with_relations, str(video), labels) == evaluate_tracking(pipeline, str(video), labels)
