@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -65,6 +66,20 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "video, where MediaPipe's handedness is flipped to give the wearer's side",
         },
         "num_threads": {"type": "integer", "minimum": 1, "description": "CPU threads of each LiteRT model"},
+        "palm_interval_frames": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000,
+            "description": "while some but fewer than max_hands hands are tracked, run the palm detector only on "
+            "every n-th frame (1, the default, is MediaPipe: every such frame); with no hand tracked, on every frame",
+        },
+        "side_prior_slope": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "egocentric side prior: 0 (the default) trusts MediaPipe's handedness alone; s > 0 also "
+            "weighs where the wrist is: odds of the wearer's right hand x exp(s (x/width - 1/2)) (with_side_prior)",
+        },
         "static_images": {
             "type": "boolean",
             "description": "treat every frame as an unrelated image: run the palm detector on each and track "
@@ -74,8 +89,39 @@ PARAMS_SCHEMA: dict[str, Any] = {
 }
 
 
-def to_detections(hands: Sequence[HandResult | None]) -> Detections:
+def with_side_prior(side: str, side_score: float, wrist_x_px: float, width_px: int, slope: float) -> tuple[str, float]:
+    """A hand's side and score, weighing where its wrist is in the frame (a head-mounted camera's prior).
+
+    On egocentric video the wearer's left hand is mostly in the left half of the frame and the
+    right hand in the right half. MediaPipe's handedness model, trained mostly on other views,
+    can be confidently wrong on a hand seen edge-on at the frame border. The prior is logistic
+    in the wrist's horizontal position: the odds of "right" are the classifier's odds times
+    ``exp(slope · (x / width − 1/2))``; ``slope`` 0 leaves the classifier's answer as it is.
+    The slope shipped in the pipelines (12) was chosen on the three shared egodex clips, where
+    it raises the per-frame side agreement of real MediaPipe's handedness on
+    ``basic_pick_and_place_0`` from 0.34 to 0.97 and leaves the two others at 0.98 and 1.0.
+
+    Example:
+        >>> with_side_prior("right", 0.8, wrist_x_px=100, width_px=1000, slope=0)
+        ('right', 0.8)
+        >>> side, score = with_side_prior("right", 0.8, wrist_x_px=100, width_px=1000, slope=12)
+        >>> side, round(score, 3)
+        ('left', 0.968)
+    """
+    if slope <= 0:
+        return side, side_score
+    p_right = side_score if side == "right" else 1.0 - side_score
+    p_right = min(max(p_right, 1e-6), 1.0 - 1e-6)
+    logit = math.log(p_right / (1.0 - p_right)) + slope * (wrist_x_px / width_px - 0.5)
+    p_right = 1.0 / (1.0 + math.exp(-logit))
+    return ("right", p_right) if p_right >= 0.5 else ("left", 1.0 - p_right)
+
+
+def to_detections(hands: Sequence[HandResult | None], width_px: int = 0, side_prior_slope: float = 0.0) -> Detections:
     """`HandResult` values (``None`` entries skipped) as one `Detections` with keypoints and sides.
+
+    With ``side_prior_slope > 0`` each side is weighed by its wrist's position in a frame
+    ``width_px`` wide (`with_side_prior`).
 
     Example:
         >>> len(to_detections([None]))
@@ -84,6 +130,10 @@ def to_detections(hands: Sequence[HandResult | None]) -> Detections:
     found = [hand for hand in hands if hand is not None]
     if not found:
         return Detections.empty()
+    sides = [
+        with_side_prior(hand.side, float(hand.side_score), float(hand.keypoints[0, 0]), width_px, side_prior_slope)
+        for hand in found
+    ]
     return Detections(
         np.asarray([hand.box for hand in found], np.float32),
         np.asarray([hand.score for hand in found], np.float32),
@@ -91,8 +141,8 @@ def to_detections(hands: Sequence[HandResult | None]) -> Detections:
         ("hand",) * len(found),
         keypoints=np.stack([hand.keypoints for hand in found]),
         keypoint_names=HAND_KEYPOINT_NAMES,
-        sides=tuple(hand.side for hand in found),
-        side_scores=tuple(float(hand.side_score) for hand in found),
+        sides=tuple(side for side, _ in sides),
+        side_scores=tuple(score for _, score in sides),
     )
 
 
@@ -116,6 +166,8 @@ class MediaPipeHandsDetector(Detector):
         min_presence_score: float = 0.5,
         mirrored: bool = False,
         num_threads: int = 2,
+        palm_interval_frames: int = 1,
+        side_prior_slope: float = 0.0,
         static_images: bool = False,
     ) -> None:
         check_params(
@@ -128,9 +180,13 @@ class MediaPipeHandsDetector(Detector):
                 "min_presence_score": min_presence_score,
                 "mirrored": mirrored,
                 "num_threads": num_threads,
+                "palm_interval_frames": palm_interval_frames,
+                "side_prior_slope": side_prior_slope,
                 "static_images": static_images,
             },
         )
+        self.palm_interval_frames = palm_interval_frames
+        self.side_prior_slope = float(side_prior_slope)
         self.static_images = static_images
         self.model = model
         self.max_hands = max_hands
@@ -165,6 +221,7 @@ class MediaPipeHandsDetector(Detector):
                 min_presence_score=self.min_presence_score,
                 mirrored=self.mirrored,
                 num_threads=self.num_threads,
+                palm_interval_frames=self.palm_interval_frames,
             )
 
     def detect(self, image: np.ndarray) -> Detections:
@@ -174,7 +231,7 @@ class MediaPipeHandsDetector(Detector):
         assert self._hands is not None
         if self.static_images:
             self._hands.reset()
-        return to_detections(self._hands.process(image))
+        return to_detections(self._hands.process(image), image.shape[1], self.side_prior_slope)
 
     def close(self) -> None:
         """Release the models. Safe to call twice."""

@@ -13,6 +13,11 @@ MediaPipe 0.10.21's ``mp.solutions.hands.Hands(static_image_mode=False)`` runs i
    when its presence score is above ``min_presence_score`` (``ThresholdingCalculator``, strict ``>``),
    and its landmarks give the next frame's ROI (``hand_landmark_landmarks_to_roi.pbtxt``).
 
+``palm_interval_frames`` (default 1, MediaPipe's behaviour) departs from step 1 for speed: while at
+least one hand but fewer than ``max_hands`` are tracked, the palm detector runs only on every n-th
+frame (counted from its last run); with no hand tracked it still runs on every frame. A new hand may
+then be found up to n − 1 frames later; hands already tracked are unaffected.
+
 Handedness: the model's score is the probability of MediaPipe's "Left", which assumes a mirrored
 (selfie) image. With ``mirrored=False`` (ordinary or egocentric video) the wearer's own side is the
 opposite label, so MediaPipe's "Left" is reported as ``side='right'``.
@@ -165,9 +170,14 @@ class MediaPipeHands:
         min_presence_score: float = 0.5,
         mirrored: bool = False,
         num_threads: int = 2,
+        palm_interval_frames: int = 1,
     ) -> None:
         if isinstance(max_hands, bool) or not isinstance(max_hands, int | np.integer) or max_hands < 1:
             raise MediaPipeError(f"max_hands must be an integer >= 1, got {max_hands!r}")
+        interval = palm_interval_frames
+        if isinstance(interval, bool) or not isinstance(interval, int | np.integer) or interval < 1:
+            raise MediaPipeError(f"palm_interval_frames must be an integer >= 1, got {interval!r}")
+        self.palm_interval_frames = int(interval)
         self.max_hands = int(max_hands)
         self.min_detection_score = _check_threshold("min_detection_score", min_detection_score)
         self.min_presence_score = _check_threshold("min_presence_score", min_presence_score)
@@ -175,6 +185,7 @@ class MediaPipeHands:
         self.palm = PalmDetector(palm_model_path, num_threads=num_threads, min_score=self.min_detection_score)
         self.landmarker = HandLandmarker(landmark_model_path, num_threads=num_threads)
         self._tracked: list[NormRect] = []
+        self._frames_since_palm = 0  # frames processed since the palm detector last ran
         self.palm_runs = 0  # how many frames ran the palm detector (for diagnostics)
 
     @classmethod
@@ -186,6 +197,7 @@ class MediaPipeHands:
     def reset(self) -> None:
         """Forget the tracked hands: the next frame starts with the palm detector (e.g. after a cut)."""
         self._tracked = []
+        self._frames_since_palm = 0
 
     @property
     def tracked_rects(self) -> list[NormRect]:
@@ -200,7 +212,10 @@ class MediaPipeHands:
         rgb = check_rgb(rgb)
         size = (rgb.shape[1], rgb.shape[0])
         palm_rects: list[NormRect] = []
-        if len(self._tracked) < self.max_hands:
+        self._frames_since_palm += 1
+        due = not self._tracked or self._frames_since_palm >= self.palm_interval_frames
+        if len(self._tracked) < self.max_hands and due:
+            self._frames_since_palm = 0
             self.palm_runs += 1
             palms = self.palm.detect(rgb, max_results=self.max_hands)
             palm_rects = [palm_roi(p.box, p.keypoints, size) for p in palms]

@@ -26,6 +26,7 @@ import numpy as np
 from detectors.detections import HAND_KEYPOINT_NAMES, Detections
 from detectors.detector import Detector
 from detectors.errors import ModelError
+from detectors.mediapipe.detector import with_side_prior
 from detectors.mediapipe.hands import landmarks_for_boxes
 from detectors.mediapipe.landmarks import HandLandmarker
 from detectors.modelfiles import ModelFiles
@@ -49,6 +50,12 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "description": "the first crop's side, as a multiple of the input box's long side",
         },
         "mirrored": {"type": "boolean", "description": "frames are mirrored selfie images (default false)"},
+        "side_prior_slope": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "egocentric side prior, as for hands.mediapipe (0: MediaPipe's handedness alone)",
+        },
         "num_threads": {"type": "integer", "minimum": 1, "description": "CPU threads of the LiteRT model"},
     },
 }
@@ -73,6 +80,7 @@ class LandmarkStage(Detector):
         box_scale: float = 1.5,
         mirrored: bool = False,
         num_threads: int = 2,
+        side_prior_slope: float = 0.0,
     ) -> None:
         check_params(
             f"{self.model_name}.landmarks",
@@ -83,8 +91,10 @@ class LandmarkStage(Detector):
                 "box_scale": box_scale,
                 "mirrored": mirrored,
                 "num_threads": num_threads,
+                "side_prior_slope": side_prior_slope,
             },
         )
+        self.side_prior_slope = float(side_prior_slope)
         self.model = model
         self.min_presence_score = float(min_presence_score)
         self.box_scale = float(box_scale)
@@ -131,6 +141,11 @@ class LandmarkStage(Detector):
         if not kept:
             return Detections.empty()
         index = [i for i, _ in kept]
+        width, slope = image.shape[1], self.side_prior_slope
+        sides = [
+            with_side_prior(hand.side, float(hand.side_score), float(hand.keypoints[0, 0]), width, slope)
+            for _, hand in kept
+        ]
         return Detections(
             detections.boxes[index],
             detections.scores[index],
@@ -138,8 +153,8 @@ class LandmarkStage(Detector):
             tuple(detections.labels[i] for i in index),
             keypoints=np.stack([hand.keypoints for _, hand in kept]),
             keypoint_names=HAND_KEYPOINT_NAMES,
-            sides=tuple(hand.side for _, hand in kept),
-            side_scores=tuple(float(hand.side_score) for _, hand in kept),
+            sides=tuple(side for side, _ in sides),
+            side_scores=tuple(score for _, score in sides),
         )
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ MediaPipe's mirrored handedness, so on this unmirrored video the wearer's side i
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,6 +151,19 @@ def test_reset_restarts_from_the_palm_detector(mediapipe_models: Path) -> None:
     assert again is not None and again.side == results[0].side
     assert np.median(np.linalg.norm(again.keypoints[:, :2] - results[0].keypoints[:, :2], axis=1)) < 6
     assert hands.tracked_rects == tracked
+
+
+def test_palm_interval_runs_the_palm_detector_less_while_a_hand_is_tracked(mediapipe_models: Path) -> None:
+    # basic_pick_and_place_0 mostly shows one hand: with max_hands 2, MediaPipe runs the palm
+    # detector on every such frame; with an interval of 3, on one frame in three.
+    frames = list(itertools.islice(read_rgb_frames(shared_path(f"{EGODEX}/basic_pick_and_place_0.mp4")), 30))
+    runs = {}
+    for interval in (1, 3):
+        hands = MediaPipeHands(*model_files(mediapipe_models, "full"), palm_interval_frames=interval)
+        counts = [len(hands.process(frame)) for frame in frames]
+        assert counts[0] >= 1  # nothing tracked yet: the palm detector ran on the first frame
+        runs[interval] = hands.palm_runs
+    assert runs[1] >= 25 and runs[3] <= runs[1] // 2
 
 
 def test_palm_detector_finds_the_wrist(mediapipe_models: Path) -> None:
