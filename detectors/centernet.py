@@ -19,7 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -59,7 +60,7 @@ class CenterNetDetector(StoreModelDetector):
         runtime: ``litert`` (default) or ``tf``.
         precision: ``fp32`` only (full-int8 quantization breaks this model).
         num_threads: CPU threads of the runtime.
-        classes: keep only these class names; unknown names are an error listing valid ones.
+        classes: keep only these class names; unknown names are an error suggesting the closest valid ones.
         class_thresholds: class name → minimum score.
         nms_across_classes: suppress overlapping boxes of different classes too (one label per object).
     """
@@ -88,8 +89,7 @@ class CenterNetDetector(StoreModelDetector):
             extra["class_thresholds"] = dict(class_thresholds)
         super().__init__(score_threshold, nms_iou, max_detections, runtime, precision, num_threads, **extra)
         index = {name: i for i, name in enumerate(self.labels)}
-        self._check_names("classes", classes or (), index)
-        self._check_names("class_thresholds", class_thresholds or {}, index)
+        self._check_names({"classes": classes or (), "class_thresholds": class_thresholds or {}}, index)
         self.classes = tuple(classes) if classes is not None else None
         self.class_thresholds = dict(class_thresholds or {})
         self.nms_across_classes = bool(nms_across_classes)
@@ -101,12 +101,26 @@ class CenterNetDetector(StoreModelDetector):
             enabled[[index[name] for name in self.classes]] = True
             self._thresholds[~enabled] = np.inf
 
-    def _check_names(self, param: str, names: Sequence[str] | Mapping[str, float], index: Mapping[str, int]) -> None:
-        for name in names:
-            if name not in index:
-                raise ParamsError(
-                    f"{self.model_name}: parameter {param}: unknown class {name!r}; valid: {', '.join(self.labels)}"
-                )
+    def _check_names(self, named: Mapping[str, Iterable[str]], index: Mapping[str, int]) -> None:
+        """Raise one `ParamsError` naming every unknown class of every parameter in ``named``.
+
+        The message gives the closest valid names of each, not all 80 of them.
+        """
+        parts = []
+        for param, names in named.items():
+            unknown = [name for name in names if name not in index]
+            if unknown:
+                listed = ", ".join(f"{name!r}{self._closest(name)}" for name in unknown)
+                parts.append(f"parameter {param}: unknown class{'es' if len(unknown) > 1 else ''} {listed}")
+        if parts:
+            raise ParamsError(
+                f"{self.model_name}: {'; '.join(parts)}; {len(self.labels)} valid class names, "
+                "see `python -m orchestrator plugins --json`"
+            )
+
+    def _closest(self, name: object) -> str:
+        close = difflib.get_close_matches(str(name), self.labels, n=3, cutoff=0.6)
+        return f" (closest: {', '.join(close)})" if close else ""
 
     def score_threshold_for(self, label: str) -> float:
         """The score a detection of ``label`` needs (infinite for classes filtered out)."""

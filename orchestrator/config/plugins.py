@@ -3,7 +3,11 @@
 Each plugin name is looked up in the application registry and its parameters are checked
 against the plugin's ``params_schema`` with the one check of ``detectors.params`` (through
 `IssueLog.check`, so each problem has its YAML line); path parameters are resolved to files
-that exist. Problems are recorded in the `IssueLog`; a section that has any resolves to None.
+that exist. Each plugin is then constructed (cheap by contract: no weights until ``load``)
+with `construct`, so a constructor's own checks (a tracker's ``low_score`` above its
+``high_score``, a detector's unknown class) are reported at the plugin's ``params`` line in the
+same pass. Problems are recorded in the `IssueLog`; a tracker section that has any resolves to
+None (a detector keeps its spec, so the checks that refer to it still run).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from orchestrator.config.instantiate import CONSTRUCTOR_ERRORS, construct, constructor_message
 from orchestrator.config.issues import IssueLog
 from orchestrator.config.spec import DetectorSpec, TrackerSpec
 from orchestrator.errors import RegistryError
@@ -41,6 +46,19 @@ def _params(log: IssueLog, plugin_cls: type, params: Mapping[str, Any], path: tu
     return resolved
 
 
+def _constructs(log: IssueLog, owner: str, plugin_cls: type, params: Mapping[str, Any], path: tuple[Any, ...]) -> bool:
+    """Whether the plugin accepts ``params`` (a constructor error is recorded at ``path``); the plugin is closed."""
+    try:
+        plugin = construct(owner, plugin_cls, params)
+    except CONSTRUCTOR_ERRORS as exc:
+        log.error(path, constructor_message(exc), key=True)
+        return False
+    close = getattr(plugin, "close", None)
+    if callable(close):
+        close()
+    return True
+
+
 def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorSpec | None:
     """The spec of detector ``name`` from its well-formed section ``raw``, or None (issues recorded)."""
     base = ("detectors", name)
@@ -64,6 +82,7 @@ def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorS
     if takes_input and "schedule" in raw:
         log.error((*base, "schedule"), "a second stage runs on its input's frames; it has no schedule of its own")
         return None
+    _constructs(log, raw["plugin"], entry.obj, params, (*base, "params"))
     return DetectorSpec(
         name=name,
         plugin=raw["plugin"],
@@ -100,19 +119,22 @@ def tracker_spec(
     if entry is None:
         return None
     resolved = _params(log, entry.obj, params, (*path, "params"))
-    return None if resolved is None else TrackerSpec(kind, entry.obj, detector, resolved, line)
+    if resolved is None or not _constructs(log, f"{kind} tracker", entry.obj, resolved, (*path, "params")):
+        return None
+    return TrackerSpec(kind, entry.obj, detector, resolved, line)
 
 
 def hand_tracker_spec(log: IssueLog, raw: Mapping[str, Any], detector_names: list[str]) -> TrackerSpec | None:
     """The ``tracker:`` section's spec; its detector must be one of ``detector_names``."""
+    line = log.lines.line(("tracker",), key=True)
     if raw["detector"] not in detector_names:
-        _plugin(log, TRACKERS, raw["type"], ("tracker", "type"))  # an unknown type is reported too
+        # The tracker's own type and parameters are checked too: one pass reports them all.
+        tracker_spec(log, raw["type"], raw["detector"], raw.get("params") or {}, ("tracker",), line)
         log.error(
             ("tracker", "detector"),
             f"unknown detector {raw['detector']!r}; the pipeline's detectors: " + ", ".join(map(str, detector_names)),
         )
         return None
-    line = log.lines.line(("tracker",), key=True)
     return tracker_spec(log, raw["type"], raw["detector"], raw.get("params") or {}, ("tracker",), line)
 
 

@@ -322,6 +322,7 @@ def evaluate(
         >>> evaluate("hands.egohands", dataset, {"precision": "int8"}).ap50  # doctest: +SKIP
         0.95
     """
+    from orchestrator.config.instantiate import construct
     from orchestrator.errors import RegistryError
     from orchestrator.modelstore import bind_model_files, read_rgb
     from orchestrator.registry import DETECTORS
@@ -334,7 +335,7 @@ def evaluate(
     else:
         cls, detector = detector, getattr(detector, "__name__", str(detector))
     params = dict(params or {})
-    operating = cls(**params)
+    operating = construct(detector, cls, params)  # refuses unknown parameters before the constructor runs
     properties = cls.params_schema.get("properties", {})
     run_params = {k: v for k, v in params.items() if k != "class_thresholds"}
     if "score_threshold" in properties:
@@ -347,7 +348,7 @@ def evaluate(
             f"{detector} outputs none of the dataset's classes ({', '.join(dataset.class_names) or 'none'})"
         )
     sizes, detections = [], []
-    with bind_model_files(cls(**run_params)) as model:
+    with bind_model_files(construct(detector, cls, run_params)) as model:
         for image in dataset.images:
             frame = read_rgb(image.path)
             sizes.append((int(frame.shape[1]), int(frame.shape[0])))

@@ -353,3 +353,31 @@ def test_validate_prints_the_resolved_pipeline(scene: Path) -> None:
     }
     assert resolved["detectors"]["idle"]["schedule"] == {"every_n_frames": 3}
     assert resolved["outputs"]["records"] == ["detections"]
+
+
+def test_validate_reports_constructor_errors_with_the_schema_problems(scene: Path, tmp_path: Path) -> None:
+    # What `run` used to refuse only after validate had passed the file, in one validate pass.
+    pipeline = tmp_path / "constructed.yaml"
+    write_pipeline(
+        pipeline,
+        f"""
+        version: 1
+        source: {{uri: {scene / "clip.avi"}}}
+        detectors:
+          hands: {{plugin: testing.noop, schedule: {{every_n_frames: 0}}}}
+          objects:
+            plugin: objects.coco.centernet
+            params: {{classes: [mug]}}
+        tracker: {{type: sort, detector: hands, params: {{high_score: 0.1, low_score: 0.5}}}}
+        """,
+    )
+    result = run_cli("validate", pipeline, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-3:] == [
+        f"{pipeline}:4: detectors.hands.schedule.every_n_frames: value 0 is out of range: must be >= 1",
+        f"{pipeline}:7: detectors.objects.params: objects.coco.centernet: parameter classes: unknown class 'mug'; "
+        "80 valid class names, see `python -m orchestrator plugins --json`",
+        f"{pipeline}:8: tracker.params: sort tracker: low_score (0.5) must not exceed high_score (0.1)",
+    ]

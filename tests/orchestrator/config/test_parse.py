@@ -110,7 +110,7 @@ ERROR_CASES = {
             shedule:
               every_n_frames: 2
         """,
-        ["5: detectors.hands.shedule: unknown key 'shedule'; expected one of: params, plugin, schedule"],
+        ["5: detectors.hands.shedule: unknown key 'shedule'; expected one of: input, params, plugin, schedule"],
     ),
     "unknown-key-in-source": (
         """
@@ -833,7 +833,7 @@ BROKEN_EXAMPLES = {
     "bad_yaml.yaml": ["6: (top): invalid YAML: expected ',' or ']', but got '<stream end>'"],
     "not_a_mapping.yaml": ["2: (top): expected a mapping at the top level, got a list"],
     "unknown_key.yaml": [
-        "6: detectors.hands.shedule: unknown key 'shedule'; expected one of: params, plugin, schedule"
+        "6: detectors.hands.shedule: unknown key 'shedule'; expected one of: input, params, plugin, schedule"
     ],
     "unknown_plugin.yaml": ["5: detectors.hands.plugin: {unknown:testing.scriptd}"],
     "bad_schedule.yaml": ["7: detectors.hands.schedule.every_n_frames: value 0 is out of range: must be >= 1"],
@@ -895,3 +895,81 @@ def test_cli_validate_accepts_repo_pipeline(pipeline: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("version: 1\n")
+
+
+# ------------------------------------------------------------- constructors checked at load time
+SORT_LOW_ABOVE_HIGH = "sort tracker: low_score (0.5) must not exceed high_score (0.1)"
+
+
+def test_tracker_constructor_errors_have_their_params_line(workdir: Path) -> None:
+    path = write(
+        workdir,
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.noop}
+        tracker:
+          type: sort
+          detector: hands
+          params: {high_score: 0.1, low_score: 0.5}
+        relations:
+          objects:
+            detector: hands
+            tracker:
+              type: sort
+              params: {high_score: 0.1, low_score: 0.5}
+          report:
+            near_anything: {when: {near: {max_gap: 0.2}}}
+        """,
+    )
+    assert str(config_error(path)).splitlines() == [
+        f"{path}:7: tracker.params: {SORT_LOW_ABOVE_HIGH}",
+        f"{path}:13: relations.objects.tracker.params: {SORT_LOW_ABOVE_HIGH}",
+    ]
+
+
+def test_tracker_of_an_unknown_detector_is_still_checked(workdir: Path) -> None:
+    path = write(
+        workdir,
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.noop}
+        tracker:
+          type: sort
+          detector: handz
+          params: {high_score: 0.1, low_score: 0.5, min_hitz: 3}
+        """,
+    )
+    lines = str(config_error(path)).splitlines()
+    assert lines[0].startswith(f"{path}:7: tracker.params.min_hitz: unknown key 'min_hitz'; expected one of: ")
+    assert lines[1:] == [f"{path}:6: tracker.detector: unknown detector 'handz'; the pipeline's detectors: hands"]
+    path.write_text(path.read_text().replace(", min_hitz: 3", ""))
+    assert str(config_error(path)).splitlines() == [
+        f"{path}:7: tracker.params: {SORT_LOW_ABOVE_HIGH}",
+        f"{path}:6: tracker.detector: unknown detector 'handz'; the pipeline's detectors: hands",
+    ]
+
+
+def test_detector_constructor_errors_come_with_the_schema_problems(workdir: Path) -> None:
+    path = write(
+        workdir,
+        """
+        version: 1
+        detectors:
+          hands:
+            plugin: testing.noop
+            schedule: {every_n_frames: 0}
+          objects:
+            plugin: objects.coco.centernet
+            params:
+              classes: [cup, mug, bottel]
+              class_thresholds: {phone: 0.1}
+        """,
+    )
+    assert str(config_error(path)).splitlines() == [
+        f"{path}:5: detectors.hands.schedule.every_n_frames: value 0 is out of range: must be >= 1",
+        f"{path}:8: detectors.objects.params: objects.coco.centernet: parameter classes: unknown classes 'mug', "
+        "'bottel' (closest: bottle, bowl, boat); parameter class_thresholds: unknown class 'phone' "
+        "(closest: cell phone, spoon, horse); 80 valid class names, see `python -m orchestrator plugins --json`",
+    ]

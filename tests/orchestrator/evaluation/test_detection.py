@@ -10,9 +10,11 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 import pytest
+from helpers import run_cli
 
 from detectors.detections import Detections
 from detectors.detector import Detector
+from detectors.errors import ParamsError
 from orchestrator.errors import UserError
 from orchestrator.evaluation import detection, detection_cli
 
@@ -172,3 +174,30 @@ def test_cli_hook(egohands_layout: tuple[Path, Path], capsys: pytest.CaptureFixt
     assert (out["ap50"], out["images"], out["boxes"], out["precision"]) == (1.0, 3, 3, 0.75)
     with pytest.raises(SystemExit):
         parser.parse_args(["eval", "--detector", "x", "--images", "i", "--labels", "l", "--param", "novalue"])
+
+
+def test_unknown_parameter_is_refused_before_construction(egohands_layout: tuple[Path, Path]) -> None:
+    # OracleDetector does not check its own parameters: the one check must run before its constructor.
+    images, csv_path = egohands_layout
+    with pytest.raises(ParamsError) as info:
+        detection.evaluate(OracleDetector, detection.load_labels(csv_path, images), {"bogus": 1})
+    assert str(info.value) == (
+        "OracleDetector: parameter bogus: unknown key 'bogus'; expected one of: max_detections, miss, score_threshold"
+    )
+
+
+def test_cli_unknown_parameter_is_exit_2_without_traceback(egohands_layout: tuple[Path, Path]) -> None:
+    images, csv_path = egohands_layout
+    result = run_cli(
+        "eval", "--detector", "hands.egohands", "--images", images, "--labels", csv_path, "--param", "bogus=1"
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "error: hands.egohands: parameter bogus: unknown key 'bogus'; expected one of: "
+            "max_detections, nms_iou, num_threads, precision, runtime, score_threshold"
+        )
+    )
