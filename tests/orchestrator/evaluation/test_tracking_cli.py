@@ -246,7 +246,9 @@ def test_tracked_chain_follows_detector_inputs() -> None:
 
 def test_relations_and_their_object_detector_are_left_out(tmp_path: Path) -> None:
     pipeline, video, labels = _scene(tmp_path)
-    objects = write_fixture(tmp_path / "objects.yaml", {0: [{"box": [300, 300, 340, 340], "label": "cup"}]})
+    objects = write_fixture(
+        tmp_path / "objects.yaml", {0: [{"box": [300, 300, 340, 340], "label": "cup"}]}, labels=("cup",)
+    )
     detectors, tracker = pipeline.read_text().split("tracker:")
     with_relations = write_pipeline(
         tmp_path / "r.yaml",
