@@ -120,6 +120,7 @@ def bench(
         >>> bench("objects.coco.centernet", runs=20).median_ms  # doctest: +SKIP
         31.0
     """
+    from orchestrator.config.instantiate import construct
     from orchestrator.errors import RegistryError
     from orchestrator.modelstore.binding import bind_model_files
     from orchestrator.registry import DETECTORS
@@ -140,7 +141,7 @@ def bench(
     if precision is not None:
         params["precision"] = precision
     frame = synthetic_frame() if frame is None else frame
-    with bind_model_files(cls(**params)) as model:
+    with bind_model_files(construct(detector, cls, params)) as model:
         times = time_detect(model, frame, runs, warmup)
         used_runtime = getattr(model, "runtime", "-")
         used_precision = getattr(model, "precision", "-")
@@ -149,7 +150,7 @@ def bench(
     if used_runtime == "tf":
         tf_times = times
     elif "runtime" in cls.params_schema.get("properties", {}):
-        with bind_model_files(cls(**{**params, "runtime": "tf", "precision": "fp32"})) as model:
+        with bind_model_files(construct(detector, cls, {**params, "runtime": "tf", "precision": "fp32"})) as model:
             tf_times = time_detect(model, frame, runs, warmup)
     return BenchResult(
         detector,

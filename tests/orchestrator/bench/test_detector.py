@@ -35,3 +35,4 @@ def test_bad_arguments_are_user_errors() -> None:
         bench.bench("testing.noop", runs=0)
     with pytest.raises(UserError, match="unknown detector plugin"):
         bench.bench("nope")
+
