@@ -41,8 +41,22 @@ the result does not depend on the image scale):
   default 0): the object's centre is left of / right of / above (smaller y) / below (larger y)
   the hand's centre, in the image as the camera sees it, by more than 0 and at least K × hand
   diagonal. Score: cosine between the centre offset and the direction (1 = straight that way).
+* ``fingertips_in: {min_tips: N, margin: M}``: at least N (1..5, default 2) of the hand's five
+  fingertips (keypoints) lie in the object box grown by M × hand diagonal (default 0.05).
+  Score: tips inside / 5.
+* ``grasp: {margin: M}``: the thumb tip and another fingertip both lie in the grown object box,
+  or on opposite sides of its centre along its wider axis, level with it. Score: closeness of
+  the thumb and the best other tip to the grown box.
+* ``moves_with: {window_frames: N, min_cosine: C, min_length_ratio: A, max_length_ratio: B,
+  min_hand_motion: K}``: over the last N frames the object's displacement agrees with the
+  hand's (cosine >= C, length ratio in [A, B]); undecided (false) when the hand moved less than
+  K × its diagonal. Score: max(cosine, 0) × min(r, 1 / r).
+  These three never hold without keypoints / history; see `orchestrator.relations.predicates`.
 * ``all: [P, ...]``: every predicate holds (score: min); ``any: [P, ...]``: one holds (score: max);
   nested freely.
+
+A relation may also set ``min_object_score`` ([0, 1]) and ``min_object_size`` (object box
+diagonal / hand box diagonal, [0, 10]): objects below either fail its predicate.
 
 Records (``orchestrator.events``; schema ``orchestrator.events/2``): ``relation.start`` (dated
 at the onset, with ``confirmed_frame``), ``relation.update`` (optional) and ``relation.end``
@@ -68,8 +82,12 @@ from orchestrator.relations.predicates import (
     AnyOf,
     Contains,
     Direction,
+    FingertipsIn,
+    Grasp,
+    MovesWith,
     Near,
     Overlap,
+    PairContext,
     Predicate,
     build_predicate,
 )
@@ -89,11 +107,15 @@ __all__ = [
     "AnyOf",
     "Contains",
     "Direction",
+    "FingertipsIn",
+    "Grasp",
+    "MovesWith",
     "Near",
     "NotHandSpec",
     "ObjectTrackerSpec",
     "ObjectsSpec",
     "Overlap",
+    "PairContext",
     "Predicate",
     "RelationEngine",
     "RelationSpec",

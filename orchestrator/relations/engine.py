@@ -19,7 +19,18 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
 Object boxes that are the hand itself (``objects.not_hand``) are left out before anything else:
 for a pair with such a box the predicate counts as failing, not as a lost object, because the
 test is per frame and noisy while the track itself is still there. An object whose label the
-relation does not apply to (``objects: [cup]``) likewise counts as failing.
+relation does not apply to (``objects: [cup]``) likewise counts as failing, and so does one
+below the relation's ``min_object_score`` (its track's score) or ``min_object_size`` (its box
+diagonal over the hand box's).
+
+What a predicate sees: the two boxes and a `PairContext` built from the two tracks: the hand
+track's keypoints (observed or predicted) and, when some predicate looks at motion
+(``moves_with``), the box centres of both tracks on the last frames. For that the engine keeps,
+per hand track and per object track, the centres of the last ``window_frames + 1`` consecutive
+processed frames on which it was reported (the longest window of the spec; none when no
+predicate needs it); a track missing from a frame starts its history over. A pair's history is
+the frames both tracks share, so a pair sees motion only once both have been reported
+``window_frames + 1`` frames in a row.
 
 Each pair is independent: two hands can hold the same object, one hand two objects.
 
@@ -44,11 +55,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from detectors.geometry import Box, covered_share
+from detectors.geometry import Box, center, covered_share
 from orchestrator.events import Record, RelationEndRecord, RelationStartRecord, RelationUpdateRecord
+from orchestrator.relations.predicates import PairContext, history_frames
 from orchestrator.relations.spec import NotHandSpec, RelationSpec, RelationsSpec
 from orchestrator.scene import ActiveRelation
 from trackers.track import Track
@@ -152,6 +165,10 @@ class RelationEngine:
         # The last frame's tracks by id, for `active`.
         self._hands: dict[int, Track] = {}
         self._objects: dict[int, Track] = {}
+        # Box centres of each reported track on its last frames, for predicates that look at motion.
+        self._history_len = max((history_frames(r.when) for r in self.spec.relations), default=0)
+        self._hand_centres: dict[int, deque[tuple[float, float]]] = {}
+        self._object_centres: dict[int, deque[tuple[float, float]]] = {}
 
     @property
     def active_count(self) -> int:
@@ -185,6 +202,9 @@ class RelationEngine:
         frame_index, time_s = int(frame_index), float(time_s)
         self._last_frame, self._last_time = frame_index, time_s
         self._hands, self._objects = hands_by_id, objects_by_id
+        if self._history_len:
+            self._remember_centres(self._hand_centres, hands_by_id)
+            self._remember_centres(self._object_centres, objects_by_id)
         rule = self.spec.objects.not_hand
         hand_like = {oid for oid, o in objects_by_id.items() if is_hand_like(o, hands, rule)} if rule.labels else set()
 
@@ -204,8 +224,16 @@ class RelationEngine:
                 for object_id, obj in objects_by_id.items():
                     key = (index, hand_id, object_id)
                     # A box taken for the hand, or a label the relation is not about, fails the predicate.
-                    eligible = object_id not in hand_like and relation.applies_to(obj.label)
-                    holds, score = relation.when.evaluate(hand.box, obj.box) if eligible else (False, 0.0)
+                    eligible = (
+                        object_id not in hand_like
+                        and relation.applies_to(obj.label)
+                        and relation.admits(hand.box, obj.box, obj.score)
+                    )
+                    holds, score = (
+                        relation.when.evaluate(hand.box, obj.box, self._context(hand, obj))
+                        if eligible
+                        else (False, 0.0)
+                    )
                     state = self._pairs.get(key)
                     if state is None or not state.active:
                         if self._advance_candidate(key, relation, state, holds, score, hand, obj, frame_index, time_s):
@@ -291,6 +319,29 @@ class RelationEngine:
         return ends
 
     # ------------------------------------------------------------------ helpers
+    def _remember_centres(self, history: dict[int, deque[tuple[float, float]]], tracks: dict[int, Track]) -> None:
+        """Append each track's box centre; forget tracks not reported on this frame."""
+        for track_id in [k for k in history if k not in tracks]:
+            del history[track_id]
+        for track_id, track in tracks.items():
+            centres = history.get(track_id)
+            if centres is None:
+                centres = history[track_id] = deque(maxlen=self._history_len + 1)
+            centres.append(center(track.box))
+
+    def _context(self, hand: Track, obj: Track) -> PairContext:
+        """What the predicate may know of this pair beyond the boxes: keypoints, shared recent centres."""
+        if not self._history_len:
+            return PairContext(hand.keypoints, hand.keypoint_names)
+        hand_centres, object_centres = self._hand_centres[hand.track_id], self._object_centres[obj.track_id]
+        shared = min(len(hand_centres), len(object_centres))
+        return PairContext(
+            hand.keypoints,
+            hand.keypoint_names,
+            tuple(hand_centres)[-shared:],
+            tuple(object_centres)[-shared:],
+        )
+
     def _check_step(self, frame_index: int, time_s: float, strict: bool) -> None:
         """Raise unless this step may follow the previous one (the caller records it once all checks pass)."""
         if self._finished:

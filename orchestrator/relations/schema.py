@@ -15,7 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from detectors.params import schema_problems
-from orchestrator.relations.predicates import DIRECTIONS, NEAR_MEASURES, Issue
+from orchestrator.relations.predicates import (
+    DIRECTIONS,
+    FINGERTIP_NAMES,
+    MAX_LENGTH_RATIO,
+    MAX_WINDOW_FRAMES,
+    NEAR_MEASURES,
+    Issue,
+)
 from orchestrator.relations.spec import DEFAULT_ENTER_FRAMES, DEFAULT_EXIT_FRAMES
 
 #: Relation names: the same rule as detector names (they appear in records and logs).
@@ -137,6 +144,19 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "maximum": 100000,
                     "description": "Emit relation.update every this many frames while active (0: never; default 0).",
                 },
+                "min_object_score": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "Objects whose track score is below this fail the predicate (default: no minimum).",
+                },
+                "min_object_size": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 10,
+                    "description": "Objects whose box diagonal is below this × the hand box's diagonal fail the "
+                    "predicate (default: no minimum).",
+                },
             },
         },
         "predicate": {
@@ -175,6 +195,70 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     },
                 },
                 **dict.fromkeys(DIRECTIONS, _DIRECTION_SCHEMA),
+                "fingertips_in": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "description": "Fingertips (hand keypoints) on the object box; never holds without keypoints.",
+                    "properties": {
+                        "min_tips": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": len(FINGERTIP_NAMES),
+                            "description": "Holds when at least this many of the 5 fingertips are on it (default 2)",
+                        },
+                        "margin": _fraction(
+                            "The object box is grown by this × the hand box's diagonal on each side (default 0.05)",
+                            open_low=False,
+                        ),
+                    },
+                },
+                "grasp": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "description": "Thumb tip and another fingertip on opposite sides of the object's centre along "
+                    "its wider axis, or both on the object; never holds without keypoints.",
+                    "properties": {
+                        "margin": _fraction(
+                            "The object box is grown by this × the hand box's diagonal on each side (default 0.05)",
+                            open_low=False,
+                        ),
+                    },
+                },
+                "moves_with": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "description": "The object's displacement agrees with the hand's over a window of frames.",
+                    "properties": {
+                        "window_frames": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_WINDOW_FRAMES,
+                            "description": "Displacements over this many processed frames (default 5)",
+                        },
+                        "min_cosine": {
+                            "type": "number",
+                            "minimum": -1,
+                            "maximum": 1,
+                            "description": "Least cosine of the angle between the two displacements (default 0.8)",
+                        },
+                        "min_length_ratio": {
+                            "type": "number",
+                            "exclusiveMinimum": 0,
+                            "maximum": MAX_LENGTH_RATIO,
+                            "description": "Least object / hand displacement length (default 0.5)",
+                        },
+                        "max_length_ratio": {
+                            "type": "number",
+                            "exclusiveMinimum": 0,
+                            "maximum": MAX_LENGTH_RATIO,
+                            "description": "Largest object / hand displacement length (default 2)",
+                        },
+                        "min_hand_motion": _diagonals(
+                            "Below this hand displacement it is undecided and does not hold (default 0.1)",
+                            open_low=True,
+                        ),
+                    },
+                },
                 "all": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/predicate"}},
                 "any": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/predicate"}},
             },

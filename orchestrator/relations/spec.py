@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from detectors.geometry import Box, diagonal
 from orchestrator.relations.predicates import Issue, Predicate, build_predicate
 
 #: Defaults of the temporal rules: a relation needs 3 consecutive frames to start (0.1 s at
@@ -96,6 +97,8 @@ class RelationSpec:
     exit_frames: int | None = None
     exit_seconds: float | None = None
     update_every_frames: int = 0
+    min_object_score: float | None = None  # None: no minimum
+    min_object_size: float | None = None  # object diagonal / hand diagonal; None: no minimum
 
     def __post_init__(self) -> None:
         for stage, default in (("enter", DEFAULT_ENTER_FRAMES), ("exit", DEFAULT_EXIT_FRAMES)):
@@ -116,10 +119,32 @@ class RelationSpec:
             )
         if self.objects is not None:
             object.__setattr__(self, "objects", tuple(self.objects))
+        for key, high in (("min_object_score", 1.0), ("min_object_size", 10.0)):
+            value = getattr(self, key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= high
+            ):
+                raise ValueError(f"relation {self.name!r}: {key} must be a number in [0, {high:g}], got {value!r}")
 
     def applies_to(self, label: str) -> bool:
         """Whether an object with this label can take part in the relation."""
         return self.objects is None or label in self.objects
+
+    def admits(self, hand_box: Box, object_box: Box, object_score: float) -> bool:
+        """Whether an object is sure and large enough: ``min_object_score`` and ``min_object_size``.
+
+        The size is the object box's diagonal over the hand box's; an object failing either
+        fails the relation's predicate on that frame (as a label it does not apply to does).
+
+        Example:
+            >>> from orchestrator.relations.predicates import Contains
+            >>> r = RelationSpec("holding", Contains(), min_object_score=0.1, min_object_size=0.2)
+            >>> r.admits((0, 0, 30, 40), (0, 0, 6, 8), 0.1), r.admits((0, 0, 30, 40), (0, 0, 6, 7), 0.5)
+            (True, False)
+        """
+        if self.min_object_score is not None and object_score < self.min_object_score:
+            return False
+        return self.min_object_size is None or diagonal(object_box) >= self.min_object_size * diagonal(hand_box)
 
     def to_config(self) -> dict[str, Any]:
         """The relation as YAML would give it, defaults filled in."""
@@ -133,6 +158,9 @@ class RelationSpec:
                 else {f"{stage}_seconds": getattr(self, f"{stage}_seconds")}
             )
         out["update_every_frames"] = self.update_every_frames
+        for key in ("min_object_score", "min_object_size"):  # only when set: no minimum by default
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
 
@@ -255,6 +283,8 @@ def parse_relations(
                 exit_frames=entry.get("exit_frames"),
                 exit_seconds=entry.get("exit_seconds"),
                 update_every_frames=entry.get("update_every_frames", 0),
+                min_object_score=entry.get("min_object_score"),
+                min_object_size=entry.get("min_object_size"),
             )
         )
     if issues:

@@ -291,7 +291,7 @@ def test_config_reports_schema_issues_with_lines() -> None:
     assert [str(i) for i in log.issues] == [
         "p.yaml:6: relations.report.holding.enter_frames: value 0 is out of range: must be >= 1",
         "p.yaml:8: relations.report.holding.when.overlaps: unknown key 'overlaps'; expected one of: "
-        "above, all, any, below, contains, left_of, near, overlap, right_of",
+        "above, all, any, below, contains, fingertips_in, grasp, left_of, moves_with, near, overlap, right_of",
     ]
 
 
