@@ -36,9 +36,17 @@
   the vote is settled (a track's first frames), detections of either side match on IoU, and their
   sides vote, so one misread first frame cannot fix a wrong side. Detections without a side match
   on IoU alone, as before;
+* labels (``label_vote``, for objects): each track keeps the same kind of vote over the labels of
+  its matched detections, each adding its detection score to its label (`_Vote`, the mechanism of
+  the side vote). The track reports the label with the largest sum (a tie goes to the label that
+  entered the vote first, so a tie never flips it) and ``label_share``, that label's share of the
+  sums. With ``class_aware`` false (the default) association ignores labels, so an object that the
+  detector calls "bottle" on some frames and "cup" on others is one track, whose label is the
+  score-weighted majority. Without ``label_vote`` a track reports its last detection's label and
+  no ``label_share`` (hands: one label, records unchanged);
 * keypoints: a track holds the latest observed keypoints; on a frame without them it reports them
   moved with its box (translated and scaled by the change of the box since they were observed),
-  with ``keypoints_source="predicted"``. The vote and the keypoints are part of the per-track state
+  with ``keypoints_source="predicted"``. The votes and the keypoints are part of the per-track state
   that rollback snapshots, so a late result replays them too.
 
 Ids are per instance, start at 1 and are never reused. A replay must not rename what was already
@@ -52,7 +60,7 @@ tracks claiming one old id, several tracks started between the late frame and no
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -68,6 +76,61 @@ from trackers.track import BoxSource, Track, TrackState
 from trackers.tracker import Observation, Tracker, check_observations
 
 TENTATIVE, CONFIRMED, LOST = TrackState.TENTATIVE, TrackState.CONFIRMED, TrackState.LOST
+
+
+@dataclass(frozen=True, slots=True)
+class _Vote:
+    """A score-weighted vote: the summed weight of each choice, in the order choices first got a vote.
+
+    Immutable (`add` returns a new vote), so a track snapshot shares it safely. Used for a hand
+    track's side and for an object track's label.
+
+    >>> vote = _Vote().add("bottle", 0.5).add("cup", 0.25).add("cup", 0.5)
+    >>> vote.winner(), vote.lead()
+    (('cup', 0.6), 0.25)
+    >>> _Vote().add("a", 0.5).add("b", 0.5).winner(), _Vote().add("a", 0.5).add("b", 0.5).leader()
+    ((None, None), ('a', 0.5))
+    """
+
+    weights: tuple[tuple[Hashable, float], ...] = ()
+
+    def add(self, choice: Hashable, weight: float) -> _Vote:
+        """The vote with ``weight`` added to ``choice``."""
+        for index, (known, summed) in enumerate(self.weights):
+            if known == choice:
+                return _Vote((*self.weights[:index], (known, summed + weight), *self.weights[index + 1 :]))
+        return _Vote((*self.weights, (choice, weight)))
+
+    def _ranked(self) -> tuple[int, float, float]:
+        """Index of the first choice with the largest weight, that weight, and the next largest (0 if none)."""
+        best, top, second = -1, 0.0, 0.0
+        for index, (_, weight) in enumerate(self.weights):
+            if best < 0 or weight > top:
+                best, top, second = index, weight, (top if best >= 0 else second)
+            elif weight > second:
+                second = weight
+        return best, top, second
+
+    def _share(self, weight: float) -> float:
+        total = sum(w for _, w in self.weights)
+        return weight / total if total > 0 else 1.0 / len(self.weights)
+
+    def lead(self) -> float:
+        """How much the largest weight exceeds the next one (0 without votes)."""
+        _, top, second = self._ranked()
+        return top - second
+
+    def winner(self) -> tuple[Hashable | None, float | None]:
+        """The choice with the largest weight and its share; ``(None, None)`` without votes or on a tie for first."""
+        best, top, second = self._ranked()
+        if best < 0 or top == second:
+            return None, None
+        return self.weights[best][0], self._share(top)
+
+    def leader(self) -> tuple[Hashable | None, float | None]:
+        """Like `winner`, but a tie goes to the tied choice that got its first vote first."""
+        best, top, _ = self._ranked()
+        return (None, None) if best < 0 else (self.weights[best][0], self._share(top))
 
 
 @dataclass(slots=True)
@@ -87,8 +150,10 @@ class _LiveTrack:
     hits: int
     age_frames: int
     frames_since_observed: int
-    #: Sum of matched detections' side scores, per side (left, right): the side vote.
-    side_votes: tuple[float, float] = (0.0, 0.0)
+    #: Sum of matched detections' side scores, per side: the side vote.
+    side_votes: _Vote = _Vote()
+    #: Sum of matched detections' scores, per (label, class id): the label vote (``label_vote`` only).
+    label_votes: _Vote = _Vote()
     #: Latest observed keypoints (read-only float32 ``(K, 3)``), their names, the track's box on
     #: the frame they were observed (the reference for moving them with the box), and frames since.
     keypoints: np.ndarray | None = None
@@ -96,13 +161,14 @@ class _LiveTrack:
     keypoints_box: tuple[float, float, float, float] | None = None
     keypoints_age: int = 0
 
-    def observe_extras(self, dets: Detections, d_index: int) -> None:
-        """Add detection ``d_index``'s side to the vote and take its keypoints (after the box update)."""
+    def observe_extras(self, dets: Detections, d_index: int, vote_label: bool) -> None:
+        """Add detection ``d_index``'s side (and label) to the votes and take its keypoints (after the box update)."""
         side = dets.sides[d_index]
         if side is not None:
-            left, right = self.side_votes
-            weight = float(dets.side_scores[d_index])  # type: ignore[arg-type]
-            self.side_votes = (left + weight, right) if side == "left" else (left, right + weight)
+            self.side_votes = self.side_votes.add(side, float(dets.side_scores[d_index]))  # type: ignore[arg-type]
+        if vote_label:
+            choice = (dets.labels[d_index], int(dets.class_ids[d_index]))
+            self.label_votes = self.label_votes.add(choice, float(dets.scores[d_index]))
         if dets.keypoints is not None:
             self.keypoints = dets.keypoints[d_index]
             self.keypoint_names = dets.keypoint_names
@@ -111,18 +177,21 @@ class _LiveTrack:
 
     def settled_side(self, margin: float) -> str | None:
         """The voted side once it leads the other by ``margin`` (sum of side scores) on a non-tentative track."""
-        left, right = self.side_votes
-        if self.state == TENTATIVE or abs(left - right) < margin or left == right:
+        if self.state == TENTATIVE or self.side_votes.lead() < margin:
             return None
-        return "left" if left > right else "right"
+        return self.side_votes.winner()[0]  # type: ignore[return-value]
 
     def voted_side(self) -> tuple[str | None, float | None]:
         """The side with the larger vote and its share of the votes; ``(None, None)`` without votes or on a tie."""
-        left, right = self.side_votes
-        if left == right:
-            return None, None
-        total = left + right
-        return ("left", left / total) if left > right else ("right", right / total)
+        return self.side_votes.winner()  # type: ignore[return-value]
+
+    def voted_label(self) -> tuple[str, int, float]:
+        """The label (and class id) with the largest vote, ties to the earlier one, and its share of the votes."""
+        choice, share = self.label_votes.leader()
+        if choice is None:  # never: a track starts from a detection, which votes
+            return self.label, self.class_id, 1.0
+        label, class_id = choice  # type: ignore[misc]
+        return label, class_id, share  # type: ignore[return-value]
 
     def reported_keypoints(self) -> tuple[Any, BoxSource | None]:
         """Keypoints to report on this frame: as observed, or moved with the box since (``v`` kept)."""
@@ -203,6 +272,13 @@ _SORT_SCHEMA: dict[str, Any] = {
             "default": False,
             "description": "only match detections with the track's label (for tracking several object classes)",
         },
+        "label_vote": {
+            "type": "boolean",
+            "default": False,
+            "description": "report a track's label as the score-weighted vote over its matched detections' labels, "
+            "with label_share (the winner's share); with class_aware false, one track per object whatever its "
+            "per-frame label (for objects)",
+        },
         "max_latency_frames": {
             "type": "integer",
             "minimum": 0,
@@ -250,7 +326,7 @@ _SORT_SCHEMA: dict[str, Any] = {
 
 
 class SortTracker(Tracker):
-    """Kalman + IoU multi-object tracker for hands (and, class-aware, objects).
+    """Kalman + IoU multi-object tracker for hands (and, with ``label_vote``, objects).
 
     Parameters are described in `params_schema` (ranges included) and checked on construction
     (`ValueError`). Counters: ``late_applied`` (late results applied by rollback) and
@@ -282,6 +358,7 @@ class SortTracker(Tracker):
         high_score: float = 0.5,
         low_score: float = 0.1,
         class_aware: bool = False,
+        label_vote: bool = False,
         max_latency_frames: int = 30,
         report_lost: bool = True,
         measurement_noise: float = 0.05,
@@ -296,6 +373,7 @@ class SortTracker(Tracker):
             high_score=high_score,
             low_score=low_score,
             class_aware=class_aware,
+            label_vote=label_vote,
             max_latency_frames=max_latency_frames,
             report_lost=report_lost,
             measurement_noise=measurement_noise,
@@ -312,6 +390,7 @@ class SortTracker(Tracker):
         self.high_score = float(high_score)
         self.low_score = float(low_score)
         self.class_aware = class_aware
+        self.label_vote = label_vote
         self.max_latency_frames = max_latency_frames
         self.report_lost = report_lost
         self.measurement_noise = float(measurement_noise)
@@ -430,7 +509,7 @@ class SortTracker(Tracker):
             track = tracks[t_index]
             self._claim(track, (frame, d_index), live)
             track.kf.update(dets.boxes[d_index])
-            track.observe_extras(dets, d_index)
+            track.observe_extras(dets, d_index, self.label_vote)
             track.score = float(dets.scores[d_index])
             track.label = dets.labels[d_index]
             track.class_id = int(dets.class_ids[d_index])
@@ -519,7 +598,7 @@ class SortTracker(Tracker):
             age_frames=0,
             frames_since_observed=0,
         )
-        track.observe_extras(dets, d_index)
+        track.observe_extras(dets, d_index, self.label_vote)
         return track
 
     def _snapshot(self) -> tuple[_LiveTrack, ...]:
@@ -543,14 +622,16 @@ class SortTracker(Tracker):
             if t.state == TENTATIVE or (t.state == LOST and not self.report_lost):
                 continue
             side, side_score = t.voted_side()
+            label, class_id, label_share = t.voted_label() if self.label_vote else (t.label, t.class_id, None)
             keypoints, keypoints_source = t.reported_keypoints()
             reported.append(
                 Track(
                     track_id=t.track_id,
                     box=t.kf.box,
                     score=t.score,
-                    label=t.label,
-                    class_id=t.class_id,
+                    label=label,
+                    class_id=class_id,
+                    label_share=label_share,
                     state=t.state,
                     box_source=BoxSource.OBSERVED if t.frames_since_observed == 0 else BoxSource.PREDICTED,
                     frames_since_observed=t.frames_since_observed,

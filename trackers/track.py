@@ -84,6 +84,9 @@ class Track:
         keypoints_source: ``"observed"`` when the keypoints come from a detection on this very frame,
             ``"predicted"`` when they are the last observed ones moved with the box since (``x, y``
             translated and scaled by the box's change; ``v`` unchanged); ``None`` without keypoints.
+        label_share: how sure the track is of ``label``, in ``[0, 1]``, when the tracker votes on
+            labels (SORT with ``label_vote``: the voted label's share of the score-weighted votes
+            over the track's detections); ``None`` when it does not (``label`` is the last detection's).
 
     Raises `TrackError` for any field out of its range or contradicting another.
 
@@ -113,6 +116,7 @@ class Track:
     keypoints: tuple[Keypoint, ...] | None = None
     keypoint_names: tuple[str, ...] = ()
     keypoints_source: BoxSource | None = None
+    label_share: float | None = None
 
     def __post_init__(self) -> None:
         if not is_int(self.track_id) or self.track_id < 1:
@@ -131,6 +135,11 @@ class Track:
             raise TrackError(f"score must lie in [0, 1], got {self.score!r}")
         if not isinstance(self.label, str):
             raise TrackError(f"label must be a string, got {self.label!r}")
+        share = self.label_share
+        if share is not None:
+            if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0.0 <= float(share) <= 1.0:
+                raise TrackError(f"label_share must be a number in [0, 1] or None, got {share!r}")
+            object.__setattr__(self, "label_share", float(share))
         if not is_int(self.class_id) or self.class_id < 0:
             raise TrackError(f"class_id must be an integer >= 0, got {self.class_id!r}")
         state = _member(TrackState, "state", self.state)
@@ -198,21 +207,26 @@ class Track:
     def to_record(self, keypoints: bool = False) -> dict[str, Any]:
         """JSON-ready dict; box rounded to 0.01 px and scores to 1e-4 for stable output.
 
-        ``side``/``side_score`` are added when the side is known; ``keypoints`` (``K`` lists
-        ``[x, y, v]`` rounded to 0.01) and ``keypoints_source`` only when asked and present.
+        ``label_share`` follows ``label`` when known (a label-voting tracker); ``side``/``side_score``
+        are added when the side is known; ``keypoints`` (``K`` lists ``[x, y, v]`` rounded to 0.01)
+        and ``keypoints_source`` only when asked and present.
         """
-        record = {
+        record: dict[str, Any] = {
             "track_id": self.track_id,
             "box": [round(v, 2) for v in self.box],
             "score": round(self.score, 4),
             "label": self.label,
-            "class_id": self.class_id,
-            "state": self.state.value,
-            "box_source": self.box_source.value,
-            "frames_since_observed": self.frames_since_observed,
-            "hits": self.hits,
-            "age_frames": self.age_frames,
         }
+        if self.label_share is not None:
+            record["label_share"] = round(self.label_share, 4)
+        record.update(
+            class_id=self.class_id,
+            state=self.state.value,
+            box_source=self.box_source.value,
+            frames_since_observed=self.frames_since_observed,
+            hits=self.hits,
+            age_frames=self.age_frames,
+        )
         if self.side is not None:
             record["side"] = self.side
             record["side_score"] = round(self.side_score, 4)  # type: ignore[arg-type]

@@ -5,9 +5,9 @@ The ``relations:`` section of a pipeline::
     relations:
       objects:                        # where object boxes come from (required)
         detector: objects             # a detector of the pipeline (required)
-        tracker:                      # the object tracker (default: {type: sort, params: {class_aware: true}})
+        tracker:                      # the object tracker (default: {type: sort, params: {label_vote: true}})
           type: sort                  #   a registered tracker name (required when tracker is given)
-          params: {class_aware: true, min_hits: 1, max_age_frames: 15}   # its parameters
+          params: {label_vote: true, min_hits: 1, max_age_frames: 15}    # its parameters
         not_hand:                     # object boxes that are a hand are ignored (default: as below)
           labels: [person]            #   only boxes with these labels can be a hand; [] turns the filter off
           min_hand_overlap: 0.5       #   ... when a hand box covers >= this share of the box, or IoU >= this; (0, 1]

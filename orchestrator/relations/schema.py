@@ -66,7 +66,7 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["type"],
-                    "description": "The tracker of object boxes (default: sort with class_aware: true).",
+                    "description": "The tracker of object boxes (default: sort with label_vote: true, label-agnostic).",
                     "properties": {
                         "type": {"type": "string", "minLength": 1, "description": "Registered tracker name."},
                         "params": {"type": "object", "description": "Keyword parameters of the tracker."},

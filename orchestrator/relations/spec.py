@@ -38,8 +38,10 @@ DEFAULT_EXIT_FRAMES = 5
 #: Labels the object detector gives to a hand or an arm (COCO has no "hand" class).
 DEFAULT_NOT_HAND_LABELS: tuple[str, ...] = ("person",)
 DEFAULT_MIN_HAND_OVERLAP = 0.5
-#: The object tracker when ``objects.tracker`` is absent: class-aware, so a track keeps its label.
-DEFAULT_OBJECT_TRACKER: tuple[str, Mapping[str, Any]] = ("sort", {"class_aware": True})
+#: The object tracker when ``objects.tracker`` is absent: label-agnostic with a label vote, so an
+#: object keeps one track (one id) when the detector's label for it flips ("bottle", then "cup"),
+#: and its label is the score-weighted majority of its detections' labels.
+DEFAULT_OBJECT_TRACKER: tuple[str, Mapping[str, Any]] = ("sort", {"label_vote": True})
 
 _ROOT = ("relations",)
 

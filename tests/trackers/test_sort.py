@@ -639,3 +639,116 @@ def test_late_result_with_sides_and_keypoints_equals_on_time_result() -> None:
         if f >= late_frame + latency:
             assert got == expected, f
     assert late.late_applied == 1 and expected and all(t.side is not None for t in expected)
+
+
+# ----------------------------------------------------------------------------- label votes (objects)
+CLASS_IDS = {"bottle": 39, "cup": 41}
+CUP_SCORES = [0.10, 0.13, 0.16, 0.19, 0.22, 0.25, 0.28, 0.30]  # frames 5-12
+
+
+def _labelled(box, label: str, score: float) -> Detections:
+    return Detections.from_lists([list(box)], [score], [CLASS_IDS[label]], [label])
+
+
+def _bottle_then_cup(f: int) -> Detections:
+    # A paper cup seen as "bottle 0.17" on frames 0-4, then as "cup" at 0.10-0.30 (CenterNet on egodex).
+    box = linear_box(f, 400, 300, 120, 160, 1, 0)
+    return _labelled(box, "bottle", 0.17) if f < 5 else _labelled(box, "cup", CUP_SCORES[f - 5])
+
+
+OBJECT_PARAMS = {"min_hits": 1, "min_iou": 0.1, "high_score": 0.08, "low_score": 0.05}
+
+
+def test_label_vote_keeps_one_track_labelled_by_the_weighted_majority() -> None:
+    tracker = SortTracker(label_vote=True, **OBJECT_PARAMS)
+    f32 = [float(np.float32(s)) for s in [0.17] * 5 + CUP_SCORES]  # scores are float32 in Detections
+    bottle = cup = 0.0
+    switched = None
+    for f in range(13):
+        (track,) = tracker.update(f, [(f, _bottle_then_cup(f))])
+        if f < 5:
+            bottle += f32[f]
+        else:
+            cup += f32[f]
+        label = "cup" if cup > bottle else "bottle"
+        switched = f if switched is None and label == "cup" else switched
+        # Exact arithmetic: sums in the order of the detections, share = winner / (bottle + cup).
+        expected_share = (cup if label == "cup" else bottle) / (bottle + cup)
+        assert (track.track_id, track.label, track.class_id) == (1, label, CLASS_IDS[label]), f
+        assert track.label_share == expected_share, f
+        assert track.to_record()["label_share"] == round(expected_share, 4)
+    # 5 x 0.17 = 0.85 for "bottle"; "cup" sums 0.10 + 0.13 + 0.16 + 0.19 + 0.22 = 0.80 on frame 9,
+    # 1.05 on frame 10: the label switches there, not on the first "cup" frame.
+    assert switched == 10 and track.label_share == pytest.approx(1.63 / 2.48)  # cup 1.63 of 0.85 + 1.63
+
+
+def test_class_aware_keeps_two_tracks_and_no_vote_keeps_the_last_label() -> None:
+    aware = SortTracker(class_aware=True, **OBJECT_PARAMS)
+    blind = SortTracker(**OBJECT_PARAMS)  # label-agnostic without the vote: one track, the last label
+    for f in range(13):
+        got_aware = aware.update(f, [(f, _bottle_then_cup(f))])
+        got_blind = blind.update(f, [(f, _bottle_then_cup(f))])
+        (track,) = got_blind
+        assert (track.track_id, track.label, track.label_share) == (1, "bottle" if f < 5 else "cup", None)
+        assert "label_share" not in track.to_record()
+    assert [(t.track_id, t.label, t.label_share, str(t.state)) for t in got_aware] == [
+        (1, "bottle", None, "lost"),
+        (2, "cup", None, "confirmed"),
+    ]
+
+
+def test_label_vote_tie_keeps_the_earlier_label_and_all_labels_vote() -> None:
+    tracker = SortTracker(label_vote=True, min_hits=1)
+    box = (100, 100, 200, 200)
+    (track,) = tracker.update(0, [(0, _labelled(box, "bottle", 0.5))])
+    assert (track.label, track.label_share) == ("bottle", 1.0)
+    (track,) = tracker.update(1, [(1, _labelled(box, "cup", 0.5))])
+    assert (track.label, track.class_id, track.label_share) == ("bottle", 39, 0.5)  # a tie does not flip
+    (track,) = tracker.update(2, [(2, _labelled(box, "cup", 0.25))])
+    assert (track.label, track.class_id, track.label_share) == ("cup", 41, 0.6)
+    (track,) = tracker.update(3)  # no detector run: the vote stands
+    assert (track.label, track.label_share, str(track.box_source)) == ("cup", 0.6, "predicted")
+
+
+def test_vote_arithmetic() -> None:
+    from trackers.sort import _Vote
+
+    vote = _Vote().add("a", 0.5).add("b", 0.25).add("c", 0.125).add("b", 0.5)
+    assert vote.weights == (("a", 0.5), ("b", 0.75), ("c", 0.125))
+    assert vote.winner() == ("b", 0.75 / 1.375) and vote.leader() == vote.winner() and vote.lead() == 0.25
+    tie = _Vote().add("a", 0.5).add("b", 0.5)
+    assert (tie.winner(), tie.leader(), tie.lead()) == ((None, None), ("a", 0.5), 0.0)
+    assert (_Vote().winner(), _Vote().leader(), _Vote().lead()) == ((None, None), (None, None), 0.0)
+    zero = _Vote().add("a", 0.0)
+    assert (zero.winner(), zero.leader()) == ((None, None), ("a", 1.0))  # no weight: like the side vote, no winner
+
+
+def test_hand_tracks_have_no_label_share() -> None:
+    tracker = SortTracker(min_hits=1)
+    (track,) = tracker.update(0, [(0, dets((0, 0, 50, 50)))])
+    assert track.label_share is None and "label_share" not in track.to_record()
+
+
+def test_late_result_with_label_votes_equals_on_time_result() -> None:
+    # The label vote is part of the snapshotted state: a rollback replays it.
+    rng = np.random.default_rng(11)
+
+    def result(f: int) -> Detections:
+        boxes = _noisy(_two_hands(f), rng).boxes.tolist()
+        labels = [str(rng.choice(["cup", "bottle"])) for _ in boxes]
+        scores = rng.uniform(0.1, 0.4, len(boxes)).tolist()
+        return Detections.from_lists(boxes, scores, [CLASS_IDS[label] for label in labels], labels)
+
+    results = {f: result(f) for f in range(0, 40, 2)}
+    for late_frame, latency in [(10, 3), (4, 1), (20, 8)]:
+        on_time, late = (SortTracker(label_vote=True, **OBJECT_PARAMS) for _ in range(2))
+        for f in range(40):
+            expected = on_time.update(f, [(f, results[f])] if f in results else [])
+            observations = [(f, results[f])] if f in results and f != late_frame else []
+            if f == late_frame + latency:
+                observations.append((late_frame, results[late_frame]))
+            got = late.update(f, observations)
+            if f >= late_frame + latency:
+                assert got == expected, (late_frame, f)
+        assert late.late_applied == 1 and len(expected) == 2
+        assert all(t.label_share is not None and t.label_share < 1.0 for t in expected)

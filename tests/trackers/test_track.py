@@ -97,6 +97,8 @@ KP = ((12.0, 22.0, 0.5), (40.0, 70.0, -1.0))
         ({"side_score": 0.5}, "known together"),
         ({"side": "left", "side_score": 1.5}, r"\[0, 1\]"),
         ({"side": "left", "side_score": True}, r"\[0, 1\]"),
+        ({"label_share": 1.01}, r"label_share must be a number in \[0, 1\]"),
+        ({"label_share": True}, r"label_share must be a number in \[0, 1\]"),
         ({"keypoint_names": ("a", "b")}, "need keypoints"),
         ({"keypoints_source": "observed"}, "need keypoints"),
         ({"keypoints": KP, "keypoint_names": ("a",), "keypoints_source": "observed"}, "name the 2 keypoints"),
@@ -127,3 +129,11 @@ def test_side_and_keypoints_in_records_only_as_documented() -> None:
     assert (record["side"], record["side_score"]) == ("left", 0.8333) and "keypoints" not in record
     record = json.loads(json.dumps(track.to_record(keypoints=True)))
     assert record["keypoints"] == [[12.0, 22.0, 0.5], [40.0, 70.0, -1.0]] and record["keypoints_source"] == "predicted"
+
+
+def test_label_share_in_records_only_when_known() -> None:
+    track = Track(1, (10, 20, 50, 80), 0.9, "cup", 41, label_share=np.float64(0.666666))
+    record = track.to_record()
+    assert list(record)[:5] == ["track_id", "box", "score", "label", "label_share"]
+    assert record["label_share"] == 0.6667 and type(track.label_share) is float
+    assert "label_share" not in Track(1, (10, 20, 50, 80), 0.9, "hand", 0).to_record()

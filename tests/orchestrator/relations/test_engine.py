@@ -432,3 +432,51 @@ def test_numpy_frame_numbers_become_plain_numbers() -> None:
     (end,) = engine.finish(np.int64(4), np.float64(0.4))
     assert type(start.frame) is int and type(start.confirmed_frame) is int and type(end.ended_frame) is int  # type: ignore[attr-defined]
     assert type(start.time) is float and type(end.duration_frames) is int  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- objects through the default tracker
+def _label_flip_records(tracker_params: dict | None) -> list[Record]:
+    """A cup in the hand, detected as "bottle 0.6" on frames 0-4 and as "cup 0.8" on frames 5-12,
+    tracked by the default object tracker (or by a sort tracker with ``tracker_params``)."""
+    from detectors.detections import Detections
+    from orchestrator.registry import TRACKERS
+
+    spec = spec_of(RelationSpec("holding", Contains(), objects=("cup", "bottle"), enter_frames=3, exit_frames=3))
+    tracker_spec = spec.objects.tracker
+    params = dict(tracker_spec.params) if tracker_params is None else tracker_params
+    tracker = TRACKERS.get(tracker_spec.type).obj(**params)
+    frames = []
+    for f in range(13):
+        label, class_id, score = ("bottle", 39, 0.6) if f < 5 else ("cup", 41, 0.8)
+        detections = Detections.from_lists([list(ON)], [score], [class_id], [label])
+        frames.append((f, f / FPS, [hand()], list(tracker.update(f, [(f, detections)]))))
+    records = run(spec, frames)
+    check_schema(records)
+    return records
+
+
+def test_a_label_flip_of_the_object_continues_the_relation() -> None:
+    # The default object tracker is label-agnostic and votes on labels: one object id, so one
+    # relation. The start record names the voted label at the onset, the end record the voted label
+    # on the relation's last frame: "cup" once the cup's votes (0.8 a frame) outweigh the bottle's
+    # (5 x 0.6 = 3.0), from frame 8 on.
+    assert dict(ObjectsSpec("objects").tracker.params) == {"label_vote": True}
+    records = _label_flip_records(None)
+    assert [(r.type, r.relation_id, r.object_id, r.object_label) for r in records] == [  # type: ignore[attr-defined]
+        ("relation.start", 1, 1, "bottle"),
+        ("relation.end", 1, 1, "cup"),
+    ]
+    assert brief(records[0]) == ("start", 1, 3, 1)  # min_hits 2: the object is reported from frame 1
+    assert brief(records[1]) == ("end", 12, 12, 1, "end_of_stream", 12, 1.2)
+
+
+def test_a_label_flip_with_a_class_aware_tracker_is_a_second_object() -> None:
+    # The previous default: the "cup" detections start a second track, hence a second relation (the
+    # "bottle" track, lost but still reported with its predicted box, keeps the first one going).
+    records = _label_flip_records({"class_aware": True})
+    assert [(r.type, r.relation_id, r.object_id, r.object_label) for r in records] == [  # type: ignore[attr-defined]
+        ("relation.start", 1, 1, "bottle"),
+        ("relation.start", 2, 2, "cup"),
+        ("relation.end", 1, 1, "bottle"),
+        ("relation.end", 2, 2, "cup"),
+    ]

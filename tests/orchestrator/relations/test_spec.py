@@ -109,7 +109,7 @@ def test_defaults_and_resolved_dict() -> None:
     assert spec.to_dict() == {
         "objects": {
             "detector": "objects",
-            "tracker": {"type": "sort", "params": {"class_aware": True}},
+            "tracker": {"type": "sort", "params": {"label_vote": True}},
             "not_hand": {"labels": ["person"], "min_hand_overlap": 0.5},
         },
         "report": {
