@@ -103,6 +103,7 @@ class SceneBuilder:
         if self.relations is not None:
             records += self.relations.update(frame_index, time_s, hands, objects)
             active = self.relations.active()
+            objects = objects + self.relations.carried_objects()  # the scene shows carried objects too
         self.scene = Scene(
             frame_index=frame_index,
             time_s=time_s,

@@ -14,6 +14,15 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
 * **end, hand_lost / object_lost**: the hand or the object track is no longer reported: the
   relation ends at once (``hand_lost`` when both went). Tracks with predicted boxes (``lost``
   state, still reported) are used as they are.
+* **carried objects** (``max_carried_frames: n`` on a relation): an active relation whose object
+  track is no longer reported while its hand still is does not end: the object is taken to be
+  in the hand. Its box moves with the hand (the last seen box, shifted by the hand box centre's
+  displacement since), the predicate is not evaluated, and the scene shows the object as a
+  predicted track. A new object track that overlaps the carried box (IoU ≥ 0.1, or the carried
+  box covering a quarter of it) takes the relation over, same ``relation_id`` (the end record
+  names the last object id); the old track coming back continues it too. After ``n`` carried
+  frames without either, the relation ends ``object_lost``, dated at the last frame the object
+  was seen (carried frames are claimed only when the object is seen again).
 * **end, end_of_stream**: `RelationEngine.finish`.
 
 Object boxes that are the hand itself (``objects.not_hand``) are left out before anything else:
@@ -53,24 +62,30 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from detectors.geometry import Box, center, covered_share
+from detectors.geometry import Box, center, covered_share, iou
 from orchestrator.events import Record, RelationEndRecord, RelationStartRecord, RelationUpdateRecord
 from orchestrator.relations.predicates import PairContext, history_frames
 from orchestrator.relations.spec import NotHandSpec, RelationSpec, RelationsSpec
 from orchestrator.scene import ActiveRelation
-from trackers.track import Track
+from trackers.track import BoxSource, Track, TrackState
 
 #: Source times are compared with this slack: they come rounded from containers and are
 #: written rounded to 1e-6 s, so 0.1 s of 30 fps frames must count as 0.1 s.
 _TIME_EPS = 1e-6
 
 _Key = tuple[int, int, int]  # (relation index in YAML order, hand id, object id)
+
+#: A new object track takes up a carried relation when it overlaps the carried box this much
+#: (IoU), or when the carried box covers this share of it (a small object seen inside the hand).
+_TAKE_UP_IOU = 0.1
+_TAKE_UP_COVERED = 0.25
 
 
 @dataclass
@@ -93,6 +108,11 @@ class _PairState:
     fail_frames: int = 0
     fail_start_time: float = 0.0
     last_update_frame: int = 0
+    # For carrying (``max_carried_frames``): the object track and the hand box centre when the
+    # object was last seen, and how many frames it has been carried since.
+    object_track: Track | None = None
+    hand_centre: tuple[float, float] = (0.0, 0.0)
+    carried_frames: int = 0
 
     @property
     def active(self) -> bool:
@@ -165,6 +185,8 @@ class RelationEngine:
         # The last frame's tracks by id, for `active`.
         self._hands: dict[int, Track] = {}
         self._objects: dict[int, Track] = {}
+        # Carried objects of the last frame, by key (see `carried_objects`).
+        self._carried: dict[_Key, Track] = {}
         # Box centres of each reported track on its last frames, for predicates that look at motion.
         self._history_len = max((history_frames(r.when) for r in self.spec.relations), default=0)
         self._hand_centres: dict[int, deque[tuple[float, float]]] = {}
@@ -183,10 +205,24 @@ class RelationEngine:
         Empty after `finish` or `reset`.
         """
         return tuple(
-            ActiveRelation(self.spec.relations[index].name, self._hands[hand_id], self._objects[object_id])
+            ActiveRelation(
+                self.spec.relations[index].name,
+                self._hands[hand_id],
+                self._carried.get((index, hand_id, object_id)) or self._objects[object_id],
+            )
             for (index, hand_id, object_id), state in sorted(self._pairs.items())
             if state.active
         )
+
+    def carried_objects(self) -> tuple[Track, ...]:
+        """Objects carried on the last frame (see the module doc): predicted tracks moved with their hand.
+
+        One per object id, by id; their ids are not among the object tracks the tracker reported.
+        """
+        by_id: dict[int, Track] = {}
+        for key in sorted(self._carried):
+            by_id.setdefault(key[2], self._carried[key])
+        return tuple(by_id[i] for i in sorted(by_id))
 
     # ------------------------------------------------------------------ the per-frame step
     def update(self, frame_index: int, time_s: float, hands: Sequence[Track], objects: Sequence[Track]) -> list[Record]:
@@ -212,12 +248,22 @@ class RelationEngine:
         starts: list[_Key] = []
         updates: list[tuple[_Key, Record]] = []
 
-        # Lost tracks first: such a relation ends at once, whatever its predicate did.
+        # Lost tracks first: such a relation ends at once, whatever its predicate did, unless its
+        # object is carried by a hand that is still there.
+        self._carried = {}
         for key in [k for k in self._pairs if k[1] not in hands_by_id or k[2] not in objects_by_id]:
-            state = self._pairs.pop(key)
+            state = self._pairs[key]
+            limit = self.spec.relations[key[0]].max_carried_frames
+            carriable = state.active and key[1] in hands_by_id and state.object_track is not None
+            if carriable and state.carried_frames < limit:
+                state.carried_frames += 1
+                self._carried[key] = self._carried_track(state, hands_by_id[key[1]])
+                continue
+            del self._pairs[key]
             if state.active:
                 reason = "hand_lost" if key[1] not in hands_by_id else "object_lost"
                 ends.append((key, self._end(key, state, reason, frame_index, time_s)))
+        self._take_up_carried(objects_by_id, hand_like)
 
         for index, relation in enumerate(self.spec.relations):
             for hand_id, hand in hands_by_id.items():
@@ -240,6 +286,7 @@ class RelationEngine:
                             starts.append(key)
                         continue
                     state.object_label = obj.label
+                    state.object_track, state.hand_centre, state.carried_frames = obj, center(hand.box), 0
                     if self._advance_active(relation, state, holds, score, frame_index, time_s):
                         del self._pairs[key]
                         ends.append((key, self._end(key, state, "released", frame_index, time_s)))
@@ -278,6 +325,7 @@ class RelationEngine:
             state = self._pairs[key] = _PairState(frame_index, time_s, score, hand.box, obj.box, obj.label)
         else:
             state.held_frames += 1
+        state.object_track, state.hand_centre = obj, center(hand.box)
         state.held(frame_index, time_s, score)
         return self._long_enough(
             relation.enter_frames, relation.enter_seconds, state.held_frames, state.onset_time, time_s
@@ -317,6 +365,45 @@ class RelationEngine:
         ]
         self._pairs.clear()
         return ends
+
+    # ------------------------------------------------------------------ carrying
+    @staticmethod
+    def _carried_track(state: _PairState, hand: Track) -> Track:
+        """The object of ``state`` moved with ``hand`` since it was last seen, as a predicted track."""
+        obj = state.object_track
+        assert obj is not None
+        (hx, hy), (ax, ay) = center(hand.box), state.hand_centre
+        dx, dy = hx - ax, hy - ay
+        x1, y1, x2, y2 = obj.box
+        return dataclasses.replace(
+            obj,
+            box=(x1 + dx, y1 + dy, x2 + dx, y2 + dy),
+            state=TrackState.LOST,
+            box_source=BoxSource.PREDICTED,
+            frames_since_observed=obj.frames_since_observed + state.carried_frames,
+            age_frames=obj.age_frames + state.carried_frames,
+        )
+
+    def _take_up_carried(self, objects: dict[int, Track], hand_like: set[int]) -> None:
+        """Give each carried relation to a new object track where its carried box is, if there is one."""
+        for key in sorted(self._carried):
+            index, hand_id, _ = key
+            relation = self.spec.relations[index]
+            carried = self._carried[key].box
+            best, best_iou = None, 0.0
+            for object_id, obj in sorted(objects.items()):
+                taken = self._pairs.get((index, hand_id, object_id))
+                if object_id in hand_like or not relation.applies_to(obj.label) or (taken and taken.active):
+                    continue
+                overlap = iou(carried, obj.box)
+                if (overlap >= _TAKE_UP_IOU or covered_share(carried, obj.box) >= _TAKE_UP_COVERED) and (
+                    best is None or overlap > best_iou
+                ):
+                    best, best_iou = object_id, overlap
+            if best is not None:
+                state = self._pairs.pop(key)
+                del self._carried[key]
+                self._pairs[(index, hand_id, best)] = state  # a candidate of that pair gives way
 
     # ------------------------------------------------------------------ helpers
     def _remember_centres(self, history: dict[int, deque[tuple[float, float]]], tracks: dict[int, Track]) -> None:

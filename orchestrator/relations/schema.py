@@ -138,6 +138,14 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "maximum": 3600,
                     "description": "Or: seconds of source time it must fail to end.",
                 },
+                "max_carried_frames": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 100000,
+                    "description": "While active, the relation outlives its object's track by up to this many frames "
+                    "when the hand is still there (the object is in the hand: carried with the hand's motion, and "
+                    "taken up again by a new object track where the carried box is). 0 (default): it ends at once.",
+                },
                 "update_every_frames": {
                     "type": "integer",
                     "minimum": 0,

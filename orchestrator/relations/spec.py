@@ -99,6 +99,7 @@ class RelationSpec:
     exit_frames: int | None = None
     exit_seconds: float | None = None
     update_every_frames: int = 0
+    max_carried_frames: int = 0  # frames an active relation outlives its object's track (0: none)
     min_object_score: float | None = None  # None: no minimum
     min_object_size: float | None = None  # object diagonal / hand diagonal; None: no minimum
 
@@ -115,6 +116,8 @@ class RelationSpec:
                 isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0
             ):
                 raise ValueError(f"relation {self.name!r}: {stage}_seconds must be a number > 0, got {seconds!r}")
+        if isinstance(self.max_carried_frames, bool) or self.max_carried_frames < 0:
+            raise ValueError(f"relation {self.name!r}: max_carried_frames must be >= 0, got {self.max_carried_frames}")
         if isinstance(self.update_every_frames, bool) or self.update_every_frames < 0:
             raise ValueError(
                 f"relation {self.name!r}: update_every_frames must be >= 0, got {self.update_every_frames}"
@@ -160,6 +163,8 @@ class RelationSpec:
                 else {f"{stage}_seconds": getattr(self, f"{stage}_seconds")}
             )
         out["update_every_frames"] = self.update_every_frames
+        if self.max_carried_frames:  # only when set, so configs written before it read the same
+            out["max_carried_frames"] = self.max_carried_frames
         for key in ("min_object_score", "min_object_size"):  # only when set: no minimum by default
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
@@ -285,6 +290,7 @@ def parse_relations(
                 exit_frames=entry.get("exit_frames"),
                 exit_seconds=entry.get("exit_seconds"),
                 update_every_frames=entry.get("update_every_frames", 0),
+                max_carried_frames=entry.get("max_carried_frames", 0),
                 min_object_score=entry.get("min_object_score"),
                 min_object_size=entry.get("min_object_size"),
             )

@@ -480,3 +480,65 @@ def test_a_label_flip_with_a_class_aware_tracker_is_a_second_object() -> None:
         ("relation.end", 1, 1, "bottle"),
         ("relation.end", 2, 2, "cup"),
     ]
+
+
+# --------------------------------------------------------------------------- carried objects
+def carrying_spec(max_carried_frames: int) -> RelationsSpec:
+    return spec_of(
+        RelationSpec("holding", Contains(), enter_frames=2, exit_frames=2, max_carried_frames=max_carried_frames)
+    )
+
+
+def test_an_object_inside_the_hand_is_carried_then_lost() -> None:
+    engine = RelationEngine(carrying_spec(3), FPS)
+    engine.update(0, 0.0, [hand()], [obj()])
+    [start] = engine.update(1, 0.1, [hand()], [obj()])
+    assert start.type == "relation.start"
+    # The detector loses the cup (it is in the hand); the hand moves 10 px right per frame.
+    for frame in (2, 3, 4):
+        moved = [v + 10 * (frame - 1) * (i % 2 == 0) for i, v in enumerate(HAND_BOX)]
+        assert engine.update(frame, frame / FPS, [hand(box=moved)], []) == []
+        [carried] = engine.carried_objects()
+        assert carried.track_id == 5 and str(carried.box_source) == "predicted" and str(carried.state) == "lost"
+        assert carried.box == pytest.approx(tuple(v + 10 * (frame - 1) * (i % 2 == 0) for i, v in enumerate(ON)))
+        [relation] = engine.active()
+        assert relation.object_track == carried
+    [end] = engine.update(5, 0.5, [hand()], [])
+    # Carried frames are not claimed: the relation ends where the cup was last seen.
+    assert (end.reason, end.frame, end.ended_frame, end.duration_frames) == ("object_lost", 1, 5, 2)
+    assert engine.carried_objects() == () and engine.active() == ()
+
+
+def test_a_new_object_track_where_the_carried_box_is_takes_the_relation_over() -> None:
+    records = run(
+        carrying_spec(10),
+        [
+            (0, 0.0, [hand()], [obj(5)]),
+            (1, 0.1, [hand()], [obj(5)]),
+            (2, 0.2, [hand()], []),
+            (3, 0.3, [hand()], []),
+            (4, 0.4, [hand()], [obj(9, box=(125, 125, 185, 185)), obj(7, box=OFF)]),
+            (5, 0.5, [hand()], [obj(9, box=(125, 125, 185, 185))]),
+        ],
+    )
+    starts = [r for r in records if r.type == "relation.start"]
+    ends = [r for r in records if r.type == "relation.end"]
+    assert len(starts) == 1 and len(ends) == 1  # one relation, not two
+    end = ends[0]
+    assert (end.relation_id, end.object_id, end.reason, end.frame, end.duration_frames) == (1, 9, "end_of_stream", 5, 6)
+
+
+@pytest.mark.parametrize(
+    ("max_carried_frames", "pattern", "reason", "ended_frame"),
+    [
+        (0, "##o", "object_lost", 2),  # no carrying: today's rule, it ends at once
+        (3, "##oh", "hand_lost", 3),  # the hand goes while carrying
+        (3, "##oo#", "end_of_stream", 4),  # the same object comes back: it continues
+    ],
+)
+def test_carrying_rules(max_carried_frames: int, pattern: str, reason: str, ended_frame: int) -> None:
+    records = run(carrying_spec(max_carried_frames), scripted(pattern))
+    ends = [r for r in records if r.type == "relation.end"]
+    assert [(e.reason, e.ended_frame) for e in ends] == [(reason, ended_frame)]
+    stream = RecordStream()
+    validate_records([stream.stamp(r) for r in records])
