@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "orchestrator.modelstore.cli",
     "orchestrator.evaluation.detection_cli",
     "orchestrator.evaluation.tracking_cli",
+    "orchestrator.evaluation.relations_cli",
     "orchestrator.bench.detector",
     "orchestrator.bench.runtime",
     "orchestrator.bench.pipeline",
