@@ -217,7 +217,9 @@ class RelationEndRecord(Record):
     ``duration_frames`` counts source frames from the onset to the last held frame, both
     included; ``duration_s`` is the same span in source time plus one frame period (one held
     frame lasts 1/fps), so 90 frames at 30 fps last 3.0 s. ``mean_score``/``max_score`` are over
-    the frames on which the predicate held.
+    the frames on which the predicate held. ``carried_frames`` (written only when not 0): frames of
+    the relation on which its object was carried in the hand, unseen (``max_carried_frames``); they
+    count in the duration, not in the scores.
     """
 
     type: ClassVar[str] = "relation.end"
@@ -233,6 +235,7 @@ class RelationEndRecord(Record):
     max_score: float
     ended_frame: int
     ended_time: float
+    carried_frames: int = 0
 
     def __post_init__(self) -> None:
         if self.reason not in RELATION_END_REASONS:
@@ -252,6 +255,7 @@ class RelationEndRecord(Record):
             "max_score": round(float(self.max_score), 4),
             "ended_frame": self.ended_frame,
             "ended_time": round(float(self.ended_time), 6),
+            **({"carried_frames": self.carried_frames} if self.carried_frames else {}),
         }
 
 

@@ -20,9 +20,10 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   displacement since), the predicate is not evaluated, and the scene shows the object as a
   predicted track. A new object track that overlaps the carried box (IoU ≥ 0.1, or the carried
   box covering a quarter of it) takes the relation over, same ``relation_id`` (the end record
-  names the last object id); the old track coming back continues it too. After ``n`` carried
-  frames without either, the relation ends ``object_lost``, dated at the last frame the object
-  was seen (carried frames are claimed only when the object is seen again).
+  names the last object id); the old track coming back continues it too. Carried frames count as
+  frames of the relation (its duration), not in its scores, and the end record says how many
+  there were (``carried_frames``). After ``n`` carried frames in a row without the object, the
+  relation ends ``object_lost``, dated at its last carried frame.
 * **end, end_of_stream**: `RelationEngine.finish`.
 
 Object boxes that are the hand itself (``objects.not_hand``) are left out before anything else:
@@ -112,7 +113,8 @@ class _PairState:
     # object was last seen, and how many frames it has been carried since.
     object_track: Track | None = None
     hand_centre: tuple[float, float] = (0.0, 0.0)
-    carried_frames: int = 0
+    carried_frames: int = 0  # in a row, now
+    carried_total: int = 0  # over the relation, for the end record
 
     @property
     def active(self) -> bool:
@@ -256,14 +258,21 @@ class RelationEngine:
             limit = self.spec.relations[key[0]].max_carried_frames
             carriable = state.active and key[1] in hands_by_id and state.object_track is not None
             if carriable and state.carried_frames < limit:
-                state.carried_frames += 1
-                self._carried[key] = self._carried_track(state, hands_by_id[key[1]])
+                self._carried[key] = self._carried_track(state, hands_by_id[key[1]], state.carried_frames + 1)
                 continue
             del self._pairs[key]
             if state.active:
                 reason = "hand_lost" if key[1] not in hands_by_id else "object_lost"
                 ends.append((key, self._end(key, state, reason, frame_index, time_s)))
+        # A new object track where a carried box is takes the relation over (seen: not carried);
+        # the others are carried on this frame.
         self._take_up_carried(objects_by_id, hand_like)
+        for key in self._carried:
+            state = self._pairs[key]
+            state.carried_frames += 1
+            state.carried_total += 1
+            state.fail_frames = 0  # the object is in the hand: not a failure of the predicate
+            state.last_held_frame, state.last_held_time = frame_index, time_s
 
         for index, relation in enumerate(self.spec.relations):
             for hand_id, hand in hands_by_id.items():
@@ -368,7 +377,7 @@ class RelationEngine:
 
     # ------------------------------------------------------------------ carrying
     @staticmethod
-    def _carried_track(state: _PairState, hand: Track) -> Track:
+    def _carried_track(state: _PairState, hand: Track, carried_frames: int) -> Track:
         """The object of ``state`` moved with ``hand`` since it was last seen, as a predicted track."""
         obj = state.object_track
         assert obj is not None
@@ -380,8 +389,8 @@ class RelationEngine:
             box=(x1 + dx, y1 + dy, x2 + dx, y2 + dy),
             state=TrackState.LOST,
             box_source=BoxSource.PREDICTED,
-            frames_since_observed=obj.frames_since_observed + state.carried_frames,
-            age_frames=obj.age_frames + state.carried_frames,
+            frames_since_observed=obj.frames_since_observed + carried_frames,
+            age_frames=obj.age_frames + carried_frames,
         )
 
     def _take_up_carried(self, objects: dict[int, Track], hand_like: set[int]) -> None:
@@ -485,6 +494,7 @@ class RelationEngine:
             max_score=state.score_max,
             ended_frame=frame_index,
             ended_time=time_s,
+            carried_frames=state.carried_total,
         )
 
     @staticmethod

@@ -504,8 +504,9 @@ def test_an_object_inside_the_hand_is_carried_then_lost() -> None:
         [relation] = engine.active()
         assert relation.object_track == carried
     [end] = engine.update(5, 0.5, [hand()], [])
-    # Carried frames are not claimed: the relation ends where the cup was last seen.
-    assert (end.reason, end.frame, end.ended_frame, end.duration_frames) == ("object_lost", 1, 5, 2)
+    # The carried frames belong to the relation, and the end record says how many there were.
+    assert (end.reason, end.frame, end.ended_frame, end.duration_frames) == ("object_lost", 4, 5, 5)
+    assert (end.carried_frames, end.payload()["carried_frames"]) == (3, 3)
     assert engine.carried_objects() == () and engine.active() == ()
 
 
@@ -526,6 +527,7 @@ def test_a_new_object_track_where_the_carried_box_is_takes_the_relation_over() -
     assert len(starts) == 1 and len(ends) == 1  # one relation, not two
     end = ends[0]
     assert (end.relation_id, end.object_id, end.reason, end.frame, end.duration_frames) == (1, 9, "end_of_stream", 5, 6)
+    assert end.carried_frames == 2
 
 
 @pytest.mark.parametrize(
