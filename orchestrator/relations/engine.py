@@ -14,6 +14,10 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
 * **end, hand_lost / object_lost**: the hand or the object track is no longer reported: the
   relation ends at once (``hand_lost`` when both went). Tracks with predicted boxes (``lost``
   state, still reported) are used as they are.
+* **one object per hand** (``max_per_hand: k``): at most ``k`` of the relation active per hand
+  at once; when more pairs are ready to start on a frame, the ones with the best mean score
+  over their candidate frames start (the lower object id breaks a tie) and the others stay
+  candidates, to start on a later frame if one ends.
 * **carried objects** (``max_carried_frames: n`` on a relation): an active relation whose object
   track is no longer reported while its hand still is does not end: the object is taken to be
   in the hand. Its box moves with the hand (the last seen box, shifted by the hand box centre's
@@ -306,6 +310,7 @@ class RelationEngine:
                         record = self._update_record(key, relation, state, frame_index, time_s, hand, obj, holds, score)
                         updates.append((key, record))
 
+        starts = self._within_limits(starts)
         # relation_id follows the order of starts, so ids are given only after sorting.
         started = [self._start(key, self._pairs[key], frame_index, time_s) for key in sorted(starts)]
         ends.sort(key=lambda item: item[0])
@@ -374,6 +379,26 @@ class RelationEngine:
         ]
         self._pairs.clear()
         return ends
+
+    def _within_limits(self, starts: list[_Key]) -> list[_Key]:
+        """The starts that ``max_per_hand`` allows: per (relation, hand), the best-scoring ones that fit.
+
+        The others stay candidates (they may start on a later frame, when there is room).
+        """
+        groups: dict[tuple[int, int], list[_Key]] = {}
+        for key in starts:
+            groups.setdefault((key[0], key[1]), []).append(key)
+        allowed: list[_Key] = []
+        for (index, hand_id), keys in groups.items():
+            limit = self.spec.relations[index].max_per_hand
+            if limit is None:
+                allowed += keys
+                continue
+            active = sum(1 for k, s in self._pairs.items() if k[0] == index and k[1] == hand_id and s.active)
+            # Best mean score over the candidate's frames first; the lower object id breaks ties.
+            keys.sort(key=lambda k: (-self._pairs[k].score_sum / self._pairs[k].score_count, k[2]))
+            allowed += keys[: max(0, limit - active)]
+        return allowed
 
     # ------------------------------------------------------------------ carrying
     @staticmethod

@@ -138,6 +138,13 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "maximum": 3600,
                     "description": "Or: seconds of source time it must fail to end.",
                 },
+                "max_per_hand": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 100,
+                    "description": "At most this many of these relations active per hand at once (default: no limit). "
+                    "When more objects qualify, the best-scoring start and the others wait as candidates.",
+                },
                 "max_carried_frames": {
                     "type": "integer",
                     "minimum": 0,
