@@ -159,19 +159,22 @@ class FrameStore:
 
     # ------------------------------------------------------------------ fusion side
     def take_oldest(self, remove: bool) -> Frame | None:
-        """The oldest frame (removed if ``remove``); blocks; None at end of stream or on stop."""
+        """The oldest frame (removed if ``remove``); blocks; None at end of stream, or on stop once empty.
+
+        Frames already held are handed out even after a stop: fusion decides whether their results
+        are all there (a frame answered before a detector failed is still written).
+        """
         with self._cond:
-            while not self._stop.is_set():
+            while True:
                 if self._frames:
                     index, frame = next(iter(self._frames.items()))
                     if remove:
                         del self._frames[index]
                         self._cond.notify_all()
                     return frame
-                if self._closed:
+                if self._closed or self._stop.is_set():
                     return None
                 self._cond.wait(_POLL_S)
-            return None
 
     def remove(self, index: int) -> None:
         """Fusion is done with frame ``index``; frees a slot for the reader."""

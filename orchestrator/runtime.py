@@ -83,13 +83,18 @@ class ResultBoard:
             self._cond.notify_all()
 
     def wait_for(self, frame_index: int, names: frozenset[str]) -> dict[str, DetectorResult] | None:
-        """Deterministic: block until every detector in ``names`` answered on ``frame_index``."""
+        """Deterministic: block until every detector in ``names`` answered on ``frame_index``.
+
+        None on stop, unless the answers are already all there: a frame a detector answered
+        before another one failed (or before Ctrl-C) is still processed, never silently dropped.
+        """
         with self._cond:
-            while not self._stop.is_set():
+            while True:
                 if all((frame_index, name) in self._results for name in names):
                     return {name: self._results.pop((frame_index, name)) for name in names}
+                if self._stop.is_set():
+                    return None
                 self._cond.wait(_POLL_S)
-            return None
 
     def drain(self, up_to_frame: int) -> list[DetectorResult]:
         """Realtime: every result for frames ``<= up_to_frame``, oldest first."""
