@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import UserError
+from orchestrator.evaluation.csv_rows import integer, rows
 
 #: The hand tracker's tracks per frame: ``{frame: {track_id: (box, side or None)}}``.
 HandTracks = Mapping[int, Mapping[int, tuple[Sequence[float], str | None]]]
@@ -222,48 +222,17 @@ def load_contacts(csv_path: str | Path, clip: str) -> list[Contact]:
     path = Path(csv_path)
     contacts: list[Contact] = []
     clips: list[str] = []
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise UserError(f"{path}:1: empty file, expected a header {','.join(CONTACT_COLUMNS)}")
-            names = [h.strip() for h in header]
-            missing = [c for c in CONTACT_COLUMNS if c not in names]
-            if missing:
-                raise UserError(f"{path}:1: missing column(s) {', '.join(missing)}; header is {','.join(names)}")
-            index = {c: names.index(c) for c in CONTACT_COLUMNS}
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not cell.strip() for cell in row):
-                    continue
-                if len(row) <= max(index.values()):
-                    raise UserError(f"{path}:{line}: expected {len(names)} columns, got {len(row)}")
-                row_clip = row[index["clip"]].strip()
-                if row_clip not in clips:
-                    clips.append(row_clip)
-                hand = row[index["hand"]].strip().lower()
-                if hand not in SIDES:
-                    raise UserError(f"{path}:{line}: hand must be left or right, got {row[index['hand']]!r}")
-                frames = []
-                for column in ("start_frame", "end_frame"):
-                    text = row[index[column]].strip()
-                    try:
-                        value = int(text)
-                    except ValueError:
-                        raise UserError(f"{path}:{line}: {column} must be an integer, got {text!r}") from None
-                    if value < 0:
-                        raise UserError(f"{path}:{line}: {column} must be >= 0, got {value}")
-                    frames.append(value)
-                start, end = frames
-                if end < start:
-                    raise UserError(f"{path}:{line}: end_frame {end} is before start_frame {start}")
-                if row_clip == clip:
-                    contacts.append(Contact(row_clip, hand, start, end, row[index["object"]].strip()))
-    except OSError as exc:
-        raise UserError(f"cannot read contacts {path}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"{path}: not a readable CSV file: {exc}") from exc
+    for line, row in rows(path, CONTACT_COLUMNS, "contacts"):
+        if row["clip"] not in clips:
+            clips.append(row["clip"])
+        hand = row["hand"].lower()
+        if hand not in SIDES:
+            raise UserError(f"{path}:{line}: hand must be left or right, got {row['hand']!r}")
+        start, end = (integer(path, line, c, row[c]) for c in ("start_frame", "end_frame"))
+        if end < start:
+            raise UserError(f"{path}:{line}: end_frame {end} is before start_frame {start}")
+        if row["clip"] == clip:
+            contacts.append(Contact(row["clip"], hand, start, end, row["object"]))
     if not contacts:
         known = ", ".join(clips) if clips else "none"
         raise UserError(f"{path}: no contact for clip {clip!r} (the video's file stem); clips there: {known}")

@@ -36,7 +36,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -47,6 +46,7 @@ import numpy as np
 
 from detectors.geometry import iou_matrix
 from orchestrator.errors import UserError
+from orchestrator.evaluation.csv_rows import integer, number, rows
 
 Box = tuple[float, float, float, float]
 REQUIRED_COLUMNS = ("frame", "hand", "xmin", "ymin", "xmax", "ymax")
@@ -72,55 +72,19 @@ def load_hand_labels(csv_path: str | Path) -> dict[int, list[tuple[str, Box]]]:
     """
     path = Path(csv_path)
     labels: dict[int, list[tuple[str, Box]]] = {}
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise UserError(f"{path}:1: empty file, expected a header {','.join(REQUIRED_COLUMNS)}")
-            names = [h.strip() for h in header]
-            missing = [c for c in REQUIRED_COLUMNS if c not in names]
-            if missing:
-                raise UserError(f"{path}:1: missing column(s) {', '.join(missing)}; header is {','.join(names)}")
-            index = {c: names.index(c) for c in REQUIRED_COLUMNS}
-            seen: set[tuple[int, str]] = set()
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not cell.strip() for cell in row):
-                    continue  # blank lines (often a trailing one) carry no label
-                if len(row) < len(names):
-                    raise UserError(f"{path}:{line}: expected {len(names)} columns, got {len(row)}")
-                frame_text = row[index["frame"]].strip()
-                try:
-                    frame = int(frame_text)
-                except ValueError:
-                    raise UserError(f"{path}:{line}: frame must be an integer, got {frame_text!r}") from None
-                if frame < 0:
-                    raise UserError(f"{path}:{line}: frame must be >= 0, got {frame}")
-                hand = row[index["hand"]].strip()
-                if not hand:
-                    raise UserError(f"{path}:{line}: empty hand identity")
-                coords = []
-                for column in ("xmin", "ymin", "xmax", "ymax"):
-                    text = row[index[column]].strip()
-                    try:
-                        value = float(text)
-                    except ValueError:
-                        raise UserError(f"{path}:{line}: {column} must be a number, got {text!r}") from None
-                    if not math.isfinite(value):
-                        raise UserError(f"{path}:{line}: {column} must be finite, got {text!r}")
-                    coords.append(value)
-                x1, y1, x2, y2 = coords
-                if x2 < x1 or y2 < y1:
-                    raise UserError(f"{path}:{line}: box must satisfy xmax >= xmin and ymax >= ymin, got {coords}")
-                if (frame, hand) in seen:
-                    raise UserError(f"{path}:{line}: hand {hand!r} appears twice on frame {frame}")
-                seen.add((frame, hand))
-                labels.setdefault(frame, []).append((hand, (x1, y1, x2, y2)))
-    except OSError as exc:
-        raise UserError(f"cannot read hand labels {path}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"{path}: not a readable CSV file: {exc}") from exc
+    seen: set[tuple[int, str]] = set()
+    for line, row in rows(path, REQUIRED_COLUMNS, "hand labels"):
+        frame = integer(path, line, "frame", row["frame"])
+        hand = row["hand"]
+        if not hand:
+            raise UserError(f"{path}:{line}: empty hand identity")
+        x1, y1, x2, y2 = coords = [number(path, line, c, row[c]) for c in ("xmin", "ymin", "xmax", "ymax")]
+        if x2 < x1 or y2 < y1:
+            raise UserError(f"{path}:{line}: box must satisfy xmax >= xmin and ymax >= ymin, got {coords}")
+        if (frame, hand) in seen:
+            raise UserError(f"{path}:{line}: hand {hand!r} appears twice on frame {frame}")
+        seen.add((frame, hand))
+        labels.setdefault(frame, []).append((hand, (x1, y1, x2, y2)))
     return dict(sorted(labels.items()))
 
 
