@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, make_video, run_cli, write_fixture
+from helpers import REPO_ROOT, make_video, run_cli, shared_path, write_fixture
 
 from orchestrator.config import ConfigError, ConfigIssue, load_pipeline, parse_pipeline
 from orchestrator.errors import UserError, exit_code
@@ -60,6 +63,29 @@ ERROR_CASES = {
            schedule: {every_n_frames: 2}
         """,
         ["5: (top): invalid YAML: expected <block end>, but found '<block mapping start>'"],
+    ),
+    "yaml-alias-refused": (
+        """
+        version: 1
+        detectors:
+          hands: &h {plugin: testing.noop}
+          more: *h
+        """,
+        ["4: (top): YAML aliases (*h) are not allowed in pipeline files; write the value out"],
+    ),
+    "yaml-duplicate-keys-all-reported-with-both-lines": (
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.noop}
+          hands: {plugin: testing.scripted}
+        runtime: {mode: realtime}
+        runtime: {frame_buffer: 4}
+        """,
+        [
+            "4: detectors.hands: duplicate key 'hands' (first on line 3); a key may appear once",
+            "6: runtime: duplicate key 'runtime' (first on line 5); a key may appear once",
+        ],
     ),
     "yaml-syntax-tab": (
         """
@@ -973,3 +999,25 @@ def test_detector_constructor_errors_come_with_the_schema_problems(workdir: Path
         "'bottel' (closest: bottle, bowl, boat); parameter class_thresholds: unknown class 'phone' "
         "(closest: cell phone, spoon, horse); 80 valid class names, see `python -m orchestrator plugins --json`",
     ]
+
+
+def test_oversized_file_is_refused_before_parsing(workdir: Path) -> None:
+    path = workdir / "big.yaml"
+    path.write_text("version: 1\n" + "# padding\n" * 120_000, encoding="utf-8")
+    error = config_error(path)
+    assert str(error).startswith(f"{path}:1: (top): file is ") and "at most 1048576 (1 MiB)" in str(error)
+
+
+def test_shared_alias_bombs_are_refused_at_once(tmp_path: Path) -> None:
+    # ../shared/cases/faults/gen_pipelines.py writes a 594-byte billion-laughs file (9**9 leaves).
+    generator = shared_path("cases/faults/gen_pipelines.py")
+    subprocess.run([sys.executable, str(generator), str(tmp_path)], check=True, capture_output=True, timeout=60)
+    for name, line in (("alias_bomb", 9), ("alias_bomb_params", 5)):
+        path = tmp_path / f"{name}.yaml"
+        started = time.perf_counter()
+        error = config_error(path)
+        assert time.perf_counter() - started < 1.0
+        assert (
+            str(error)
+            == f"{path}:{line}: (top): YAML aliases (*a0) are not allowed in pipeline files; write the value out"
+        )
