@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import abc
 import os
-import re
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from orchestrator.config.env import is_url
 from orchestrator.errors import PipelineError, UserError
+from orchestrator.imagefiles import IMAGE_SUFFIXES, image_files
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 DEFAULT_FPS = 30.0
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 class Source(abc.ABC):
@@ -144,12 +143,12 @@ class LiveCaptureSource(_CaptureSource):
         return frame, now - self._t0
 
 
-def _natural_key(path: Path) -> list[object]:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
-
-
 class ImageFolderSource(Source):
-    """A folder of images in natural name order (``2.jpg`` before ``10.jpg``); time is ``index / fps``."""
+    """A folder of images in natural name order (``2.jpg`` before ``10.jpg``); time is ``index / fps``.
+
+    Hidden files (``.DS_Store``, ``._frame.jpg``), folders and other files are not frames
+    (`orchestrator.imagefiles`).
+    """
 
     kind = "images"
 
@@ -158,9 +157,7 @@ class ImageFolderSource(Source):
         root = Path(folder)
         if not os.access(root, os.R_OK | os.X_OK):
             raise UserError(f"{folder}: cannot read folder: permission denied")
-        self.paths = sorted(
-            (p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=_natural_key
-        )
+        self.paths = image_files(root)
         if not self.paths:
             raise UserError(f"{folder}: folder contains no images (expected {', '.join(IMAGE_SUFFIXES)})")
         self.frame_count = len(self.paths)
@@ -187,7 +184,7 @@ def open_source(uri: str | int, fps: float | None = None) -> Source:
     """
     if isinstance(uri, int) or (isinstance(uri, str) and uri.strip().isdigit()):
         return LiveCaptureSource(int(uri), fps)
-    if _URL.match(uri):
+    if is_url(uri):
         return LiveCaptureSource(uri, fps)
     if os.path.isdir(uri):
         return ImageFolderSource(uri, fps)

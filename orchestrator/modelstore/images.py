@@ -12,19 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import UserError
+from orchestrator.imagefiles import IMAGE_SUFFIXES, image_files
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+__all__ = ["IMAGE_SUFFIXES", "list_images", "read_rgb"]
 
 
 def list_images(directory: Path) -> list[Path]:
-    """Image files (jpg, jpeg, png, bmp) directly in ``directory``, sorted by name.
+    """The image files directly in ``directory`` (`orchestrator.imagefiles.image_files`).
 
     Raises:
         UserError: ``directory`` is not a folder.
     """
     if not directory.is_dir():
         raise UserError(f"{directory}: not a folder of images")
-    return sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    return image_files(directory)
 
 
 def read_rgb(path: Path) -> Any:
