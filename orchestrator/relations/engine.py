@@ -16,8 +16,8 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   state, still reported) are used as they are.
 * **one object per hand** (``max_per_hand: k``): at most ``k`` of the relation active per hand
   at once; when more pairs are ready to start on a frame, the ones with the best mean score
-  over their candidate frames start (the lower object id breaks a tie) and the others stay
-  candidates, to start on a later frame if one ends.
+  over their candidate frames start (the lower object id breaks a tie) and the others start
+  counting their ``enter`` frames afresh, so a later start is dated after the limit had room.
 * **carried objects** (``max_carried_frames: n`` on a relation): an active relation whose object
   track is no longer reported while its hand still is does not end: the object is taken to be
   in the hand. Its box moves with the hand (the last seen box, shifted by the hand box centre's
@@ -383,7 +383,7 @@ class RelationEngine:
     def _within_limits(self, starts: list[_Key]) -> list[_Key]:
         """The starts that ``max_per_hand`` allows: per (relation, hand), the best-scoring ones that fit.
 
-        The others stay candidates (they may start on a later frame, when there is room).
+        The others are dropped as candidates: they count their enter frames again from the next frame.
         """
         groups: dict[tuple[int, int], list[_Key]] = {}
         for key in starts:
@@ -397,7 +397,12 @@ class RelationEngine:
             active = sum(1 for k, s in self._pairs.items() if k[0] == index and k[1] == hand_id and s.active)
             # Best mean score over the candidate's frames first; the lower object id breaks ties.
             keys.sort(key=lambda k: (-self._pairs[k].score_sum / self._pairs[k].score_count, k[2]))
-            allowed += keys[: max(0, limit - active)]
+            room = max(0, limit - active)
+            allowed += keys[:room]
+            for key in keys[room:]:
+                # Held back: it counts its frames afresh, so a later start is dated when it may start,
+                # never back to a time when the hand's limit was already taken.
+                del self._pairs[key]
         return allowed
 
     # ------------------------------------------------------------------ carrying

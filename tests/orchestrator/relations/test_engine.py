@@ -546,7 +546,7 @@ def test_carrying_rules(max_carried_frames: int, pattern: str, reason: str, ende
     validate_records([stream.stamp(r) for r in records])
 
 
-def test_max_per_hand_starts_the_best_object_and_keeps_the_other_waiting() -> None:
+def test_max_per_hand_starts_the_best_object_and_the_other_counts_afresh() -> None:
     spec = spec_of(RelationSpec("holding", Overlap(min_iou=0.05), enter_frames=2, exit_frames=1, max_per_hand=1))
     cup = obj(5, box=(120, 120, 180, 180))  # IoU with the hand 0.36
     pen = obj(6, box=(150, 150, 210, 210), label="pen")  # IoU 0.14
@@ -557,3 +557,5 @@ def test_max_per_hand_starts_the_best_object_and_keeps_the_other_waiting() -> No
     assert engine.update(2, 0.2, [hand()], [cup, pen]) == []  # the pen waits while the cup is held
     records = engine.update(3, 0.3, [hand()], [obj(5, box=OFF), pen])  # the cup is put down
     assert [(r.type, r.object_id) for r in records] == [("relation.end", 5), ("relation.start", 6)]
+    # Held back on frame 1, the pen counted its 2 enter frames afresh (2 and 3): dated frame 2, not 0.
+    assert (records[1].frame, records[1].confirmed_frame) == (2, 3)
