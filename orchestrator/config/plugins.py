@@ -93,6 +93,7 @@ def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorS
         max_fps=schedule.get("max_fps"),
         line=log.lines.line(base, key=True),
         input=raw.get("input"),
+        on_error=raw.get("on_error", "stop"),
     )
 
 

@@ -23,6 +23,8 @@ from orchestrator.relations import RelationsSpec
 #: What a pipeline can opt into in ``outputs.records``: per-frame record types, and ``keypoints``,
 #: which adds each detection's and track's keypoints to those records (sides are always written).
 PER_FRAME_RECORDS = ("detections", "tracks", "keypoints")
+#: A detector's ``on_error`` choices: an exception on one frame stops the run, or skips that frame.
+ON_ERROR = ("stop", "skip")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,13 @@ class DetectorSpec:
     #: A second stage names the detector whose result it refines; it runs right after that one,
     #: on the same frames (its own schedule fields are unused).
     input: str | None = None
+    #: What an exception of the plugin on one frame does: ``stop`` the run (default) or ``skip``
+    #: the frame (its result is empty, the error counted in the summary) and go on.
+    on_error: str = "stop"
+
+    def __post_init__(self) -> None:
+        if self.on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {self.on_error!r}")
 
     def schedule_text(self) -> str:
         if self.input is not None:
@@ -124,6 +133,7 @@ class PipelineConfig:
                 "origin": d.origin,
                 "params": dict(d.params),
                 "schedule": schedule,
+                **({"on_error": d.on_error} if d.on_error != "stop" else {}),
             }
         out: dict[str, Any] = {
             "version": 1,

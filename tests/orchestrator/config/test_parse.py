@@ -136,7 +136,7 @@ ERROR_CASES = {
             shedule:
               every_n_frames: 2
         """,
-        ["5: detectors.hands.shedule: unknown key 'shedule'; expected one of: input, params, plugin, schedule"],
+        ["5: detectors.hands.shedule: unknown key 'shedule'; expected one of: input, on_error, params, plugin, schedule"],
     ),
     "unknown-key-in-source": (
         """
@@ -859,7 +859,7 @@ BROKEN_EXAMPLES = {
     "bad_yaml.yaml": ["6: (top): invalid YAML: expected ',' or ']', but got '<stream end>'"],
     "not_a_mapping.yaml": ["2: (top): expected a mapping at the top level, got a list"],
     "unknown_key.yaml": [
-        "6: detectors.hands.shedule: unknown key 'shedule'; expected one of: input, params, plugin, schedule"
+        "6: detectors.hands.shedule: unknown key 'shedule'; expected one of: input, on_error, params, plugin, schedule"
     ],
     "unknown_plugin.yaml": ["5: detectors.hands.plugin: {unknown:testing.scriptd}"],
     "bad_schedule.yaml": ["7: detectors.hands.schedule.every_n_frames: value 0 is out of range: must be >= 1"],
