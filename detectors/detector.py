@@ -38,7 +38,8 @@ class Detector(abc.ABC):
                 return Detections.empty()
 
     Life cycle: ``__init__(**params)`` (cheap, validated) → `load` (heavy: weights) →
-    `detect` / `detect_batch` on RGB ``uint8`` ``(H, W, 3)`` frames → `close`.
+    `detect` / `detect_batch` on ``uint8`` ``(H, W, 3)`` frames (RGB unless `channel_order` says
+    ``"bgr"``) → `close`.
     The runtime calls `detect_frame`, which adds the frame index and source time; only
     detectors that need them (such as the scripted test detector) override it.
     """
@@ -54,13 +55,18 @@ class Detector(abc.ABC):
     #: True for a second stage: a detector that runs on another detector's result for the same frame
     #: (`detect_on`), declared in a pipeline with ``input: <that detector>``.
     takes_input: ClassVar[bool] = False
+    #: Channel order of the ``uint8 (H, W, 3)`` images `detect`, `detect_frame` and `detect_on` take:
+    #: ``"rgb"`` (the default) or ``"bgr"`` (OpenCV's decode order). A detector that shrinks or crops
+    #: the frame first declares ``"bgr"`` and converts only its small input, which spares the
+    #: application a full-frame conversion; the application hands every image in this order.
+    channel_order: ClassVar[str] = "rgb"
 
     def load(self) -> None:  # noqa: B027 - optional hook, most test plugins need nothing
         """Load weights and allocate runtimes. Called once, before the first frame."""
 
     @abc.abstractmethod
     def detect(self, image: np.ndarray) -> Detections:
-        """Detect on one RGB ``uint8`` frame of shape ``(H, W, 3)``."""
+        """Detect on one ``uint8`` frame of shape ``(H, W, 3)`` in `channel_order` (RGB by default)."""
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[Detections]:
         """Detect on several frames. The default runs `detect` on each in turn."""
@@ -69,7 +75,7 @@ class Detector(abc.ABC):
     def detect_on(self, image: np.ndarray, detections: Detections) -> Detections:
         """A second stage's work: refine ``detections`` (another detector's, on this very frame).
 
-        Only called on plugins with ``takes_input = True``; the image is the same RGB ``uint8``
+        Only called on plugins with ``takes_input = True``; the image is the same ``uint8``
         ``(H, W, 3)`` frame the input detector saw, and boxes are in its pixels.
         """
         raise NotImplementedError(f"{type(self).__name__} is not a second stage (takes_input is False)")

@@ -29,3 +29,24 @@ def resize_bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
+
+
+CHANNEL_ORDERS = ("rgb", "bgr")
+
+
+def in_channel_order(rgb: np.ndarray, channel_order: str) -> np.ndarray:
+    """An RGB ``uint8 (H, W, 3)`` image in ``channel_order`` (a detector's `channel_order`).
+
+    Returns ``rgb`` itself for ``"rgb"`` and a new C-contiguous array with the channels swapped for
+    ``"bgr"`` (the swap is its own inverse, so this also turns BGR into RGB). Raises ``ValueError``
+    for another order.
+
+    Example:
+        >>> in_channel_order(np.array([[[1, 2, 3]]], np.uint8), "bgr").tolist()
+        [[[3, 2, 1]]]
+    """
+    if channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f"channel order must be one of {list(CHANNEL_ORDERS)}, got {channel_order!r}")
+    if channel_order == "rgb":
+        return rgb
+    return np.ascontiguousarray(rgb[..., ::-1])

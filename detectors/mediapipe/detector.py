@@ -157,6 +157,9 @@ class MediaPipeHandsDetector(Detector):
     labels: ClassVar[tuple[str, ...]] = ("hand",)
     input_size: ClassVar[tuple[int, int]] = (192, 192)  # the palm detector's; the landmark model takes 224×224 crops
     params_schema: ClassVar[dict[str, Any]] = PARAMS_SCHEMA
+    # BGR in: only the palm detector's 192×192 letterbox and the 224×224 landmark crops are converted,
+    # never the whole frame (0.8 ms of a 1080p frame's ~21 ms here), with the same tensors.
+    channel_order: ClassVar[str] = "bgr"
 
     def __init__(
         self,
@@ -222,10 +225,11 @@ class MediaPipeHandsDetector(Detector):
                 mirrored=self.mirrored,
                 num_threads=self.num_threads,
                 palm_interval_frames=self.palm_interval_frames,
+                channel_order=self.channel_order,
             )
 
     def detect(self, image: np.ndarray) -> Detections:
-        """Hands on the next frame of the video (RGB uint8 ``(H, W, 3)``), tracking from the previous one."""
+        """Hands on the next frame of the video (BGR uint8 ``(H, W, 3)``, see `channel_order`), tracking from the previous one."""
         if self._hands is None:
             self.load()
         assert self._hands is not None

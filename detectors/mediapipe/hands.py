@@ -158,7 +158,8 @@ class MediaPipeHands:
     ``min_detection_score``: palm score threshold (MediaPipe's ``min_detection_confidence``);
     ``min_presence_score``: landmark presence threshold (``min_tracking_confidence``); ``mirrored``:
     whether frames are mirrored selfie images (see the module doc for the side rule);
-    ``num_threads``: LiteRT threads per model. Raises `MediaPipeError` for bad options or model files.
+    ``num_threads``: LiteRT threads per model; ``channel_order``: ``"rgb"`` or ``"bgr"``, the order of
+    the frames given to `process` (BGR frames are converted only in the models' small inputs). Raises `MediaPipeError` for bad options or model files.
     """
 
     def __init__(
@@ -171,6 +172,7 @@ class MediaPipeHands:
         mirrored: bool = False,
         num_threads: int = 2,
         palm_interval_frames: int = 1,
+        channel_order: str = "rgb",
     ) -> None:
         if isinstance(max_hands, bool) or not isinstance(max_hands, int | np.integer) or max_hands < 1:
             raise MediaPipeError(f"max_hands must be an integer >= 1, got {max_hands!r}")
@@ -182,8 +184,11 @@ class MediaPipeHands:
         self.min_detection_score = _check_threshold("min_detection_score", min_detection_score)
         self.min_presence_score = _check_threshold("min_presence_score", min_presence_score)
         self.mirrored = bool(mirrored)
-        self.palm = PalmDetector(palm_model_path, num_threads=num_threads, min_score=self.min_detection_score)
-        self.landmarker = HandLandmarker(landmark_model_path, num_threads=num_threads)
+        self.palm = PalmDetector(
+            palm_model_path, num_threads=num_threads, min_score=self.min_detection_score, channel_order=channel_order
+        )
+        self.landmarker = HandLandmarker(landmark_model_path, num_threads=num_threads, channel_order=channel_order)
+        self.channel_order = channel_order
         self._tracked: list[NormRect] = []
         self._frames_since_palm = 0  # frames processed since the palm detector last ran
         self.palm_runs = 0  # how many frames ran the palm detector (for diagnostics)

@@ -16,6 +16,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from detectors.errors import MediaPipeError
@@ -29,7 +30,7 @@ from detectors.mediapipe.crops import (
     warp_crop,
 )
 from detectors.mediapipe.interpreter import load_model
-from detectors.mediapipe.palm import check_rgb
+from detectors.mediapipe.palm import check_channel_order, check_rgb
 
 LANDMARK_INPUT_SIZE = 224
 NUM_LANDMARKS = 21
@@ -56,10 +57,13 @@ class HandLandmarker:
     """MediaPipe's hand landmark model (``hand_landmark_full.tflite`` / ``hand_landmark_lite.tflite``) on LiteRT.
 
     Input ``[1, 224, 224, 3]`` float RGB in [0, 1]; outputs ``[1, 63]``, ``[1, 1]``, ``[1, 1]``, ``[1, 63]``.
+    ``channel_order``: ``"rgb"`` or ``"bgr"``, the order of the frames given to `run` / `run_many`; a BGR
+    frame is converted crop by crop (224 × 224), with the same result as converting the frame first.
     Raises `MediaPipeError` for a missing file or other tensor shapes.
     """
 
-    def __init__(self, model_path: str | os.PathLike[str], num_threads: int = 2) -> None:
+    def __init__(self, model_path: str | os.PathLike[str], num_threads: int = 2, channel_order: str = "rgb") -> None:
+        self.channel_order = check_channel_order(channel_order)
         size = LANDMARK_INPUT_SIZE
         self._interpreter, self._input, outs = load_model(
             model_path, num_threads, (1, size, size, 3), [(1, 63), (1, 1), (1, 1), (1, 63)]
@@ -100,7 +104,7 @@ class HandLandmarker:
             if not (rect.width > 0 and rect.height > 0):
                 raise MediaPipeError(f"ROI must have a positive size, got {rect.width}x{rect.height}")
             image, _, padding = self.crop(rgb, rect)
-            batch[i] = image
+            batch[i] = cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if self.channel_order == "bgr" else image
             paddings.append(padding)
         batch *= np.float32(1.0 / 255.0)
         if len(rects) != self._batch:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from detectors.errors import MediaPipeError
@@ -36,6 +37,13 @@ class PalmDetection:
     score: float
     box: tuple[float, float, float, float]
     keypoints: np.ndarray
+
+
+def check_channel_order(channel_order: str) -> str:
+    """``channel_order`` if it is ``"rgb"`` or ``"bgr"``; raises `MediaPipeError` otherwise."""
+    if channel_order not in ("rgb", "bgr"):
+        raise MediaPipeError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+    return channel_order
 
 
 def check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -139,7 +147,9 @@ class PalmDetector:
 
     ``model_path``: ``palm_detection_full.tflite`` or ``palm_detection_lite.tflite`` (input
     ``[1, 192, 192, 3]`` float RGB in [0, 1]; outputs ``[1, 2016, 18]`` and ``[1, 2016, 1]``).
-    Raises `MediaPipeError` for a missing file, other tensor shapes or scores outside [0, 1].
+    ``channel_order``: ``"rgb"`` or ``"bgr"``, the order of the frames given to `detect` and `raw`; a BGR
+    frame is converted after letterboxing (192 × 192), which gives the same tensor as converting the
+    whole frame first (resampling works on each channel alone). Raises `MediaPipeError` for a missing file, other tensor shapes or scores outside [0, 1].
     """
 
     def __init__(
@@ -148,7 +158,9 @@ class PalmDetector:
         num_threads: int = 2,
         min_score: float = 0.5,
         nms_threshold: float = 0.3,
+        channel_order: str = "rgb",
     ) -> None:
+        self.channel_order = check_channel_order(channel_order)
         if not 0.0 <= float(min_score) <= 1.0 or not 0.0 <= float(nms_threshold) <= 1.0:
             raise MediaPipeError(f"min_score and nms_threshold must be in [0, 1], got {min_score}, {nms_threshold}")
         self.min_score = float(min_score)
@@ -165,6 +177,8 @@ class PalmDetector:
     def raw(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float, float]]:
         """Run the model on the letterboxed frame: ``(raw boxes (2016, 18), logits (2016,), padding)``."""
         image, padding = letterbox(check_rgb(rgb))
+        if self.channel_order == "bgr":
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         tensor = image.astype(np.float32)[None] * np.float32(1.0 / 255.0)
         self._interpreter.set_tensor(self._input, tensor)
         self._interpreter.invoke()

@@ -72,6 +72,7 @@ class LandmarkStage(Detector):
     input_size: ClassVar[tuple[int, int]] = (224, 224)
     params_schema: ClassVar[dict[str, Any]] = PARAMS_SCHEMA
     takes_input: ClassVar[bool] = True
+    channel_order: ClassVar[str] = "bgr"  # crops are converted, never the whole frame
 
     def __init__(
         self,
@@ -115,7 +116,7 @@ class LandmarkStage(Detector):
             if self._files is None:
                 raise ModelError(f"{self.model_name}: no model files bound; the application binds them before load()")
             path = self._files.path_of(f"hand_landmark_{self.model}")
-            self._landmarker = HandLandmarker(path, num_threads=self.num_threads)
+            self._landmarker = HandLandmarker(path, num_threads=self.num_threads, channel_order=self.channel_order)
 
     def detect(self, image: np.ndarray) -> Detections:
         """A stage has no boxes of its own: nothing without an input."""

@@ -11,7 +11,8 @@ from helpers import shared_path
 
 from detectors.detections import HAND_KEYPOINT_NAMES
 from detectors.egohands import EgoHandsDetector
-from detectors.errors import ModelError, ParamsError
+from detectors.errors import MediaPipeError, ModelError, ParamsError
+from detectors.image import in_channel_order
 from detectors.mediapipe import MediaPipeHands
 from detectors.mediapipe.detector import MediaPipeHandsDetector
 from detectors.mediapipe.stage import LandmarkStage
@@ -53,13 +54,15 @@ def test_load_without_files_is_a_model_error() -> None:
 
 
 def test_plugin_gives_the_tracker_results_as_detections(real_models: Path) -> None:
+    """The plugin takes BGR frames (its `channel_order`) and gives exactly what the tracker gives on RGB."""
+    assert MediaPipeHandsDetector.channel_order == "bgr"
     images = frames(6)
     detector = bind_model_files(MediaPipeHandsDetector(), ModelStore(real_models))
     files = ModelStore(real_models).installed("hands.mediapipe").model_files()
     reference = MediaPipeHands(files.path_of("palm_detection_full"), files.path_of("hand_landmark_full"))
     with detector:
         for image in images:
-            dets, hands = detector.detect(image), reference.process(image)
+            dets, hands = detector.detect(in_channel_order(image, "bgr")), reference.process(image)
             assert len(dets) == len(hands) >= 1
             assert dets.keypoint_names == HAND_KEYPOINT_NAMES and dets.keypoints.shape == (len(hands), 21, 3)
             np.testing.assert_array_equal(dets.keypoints, np.stack([h.keypoints for h in hands]))
@@ -73,6 +76,7 @@ def test_static_images_detect_each_frame_afresh(real_models: Path) -> None:
     image = frames(1)[0]
     detector = bind_model_files(MediaPipeHandsDetector(static_images=True), ModelStore(real_models))
     with detector:
+        image = in_channel_order(image, detector.channel_order)
         first, again = detector.detect(image), detector.detect(image)
     assert first == again and len(first) >= 1
 
@@ -84,9 +88,15 @@ def test_stage_adds_landmarks_to_egohands_boxes(real_models: Path) -> None:
     with hands, stage:
         for image in frames(4):
             boxes = hands.detect(image)
-            refined = stage.detect_on(image, boxes)
+            refined = stage.detect_on(in_channel_order(image, stage.channel_order), boxes)
             assert 1 <= len(refined) <= len(boxes)
             assert refined.keypoints.shape == (len(refined), 21, 3)
             assert set(refined.sides) <= {"left", "right"}
             # the input's boxes are kept: each refined box is one of the input's
             assert all(any(np.array_equal(box, b) for b in boxes.boxes) for box in refined.boxes)
+
+
+def test_bad_channel_order_is_refused(real_models: Path) -> None:
+    files = ModelStore(real_models).installed("hands.mediapipe").model_files()
+    with pytest.raises(MediaPipeError, match="channel_order must be 'rgb' or 'bgr', got 'rbg'"):
+        MediaPipeHands(files.path_of("palm_detection_full"), files.path_of("hand_landmark_full"), channel_order="rbg")
