@@ -8,8 +8,9 @@ Example:
     >>> from pathlib import Path
     >>> from orchestrator.config.yaml_lines import LineMap
     >>> log = IssueLog("p.yaml", Path("/data"), LineMap(None))
-    >>> source_spec(log, {"uri": "rtsp://cam/1", "resize": [640, 480]})
-    SourceSpec(uri='rtsp://cam/1', fps=None, resize=(640, 480))
+    >>> spec = source_spec(log, {"uri": "rtsp://cam/1", "resize": [640, 480], "reconnect": {"attempts": 2}})
+    >>> spec.uri, spec.resize, spec.timeout_s, spec.reconnect
+    ('rtsp://cam/1', (640, 480), 5.0, ReconnectSpec(attempts=2, max_delay_s=8.0))
     >>> runtime_spec({"mode": "realtime"})
     RuntimeSpec(mode='realtime', frame_buffer=16, pace=True)
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from orchestrator.config.env import is_url, resolve_path, resolve_source_uri
 from orchestrator.config.issues import IssueLog
-from orchestrator.config.spec import OutputSpec, RuntimeSpec, SourceSpec
+from orchestrator.config.spec import OutputSpec, ReconnectSpec, RuntimeSpec, SourceSpec
 
 
 def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
@@ -36,7 +37,19 @@ def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
             if isinstance(uri, str) and not is_url(uri) and not Path(uri).exists():
                 log.error(("source", "uri"), f"no such file or folder: {uri}")
     resize = raw.get("resize")
-    return SourceSpec(uri=uri, fps=raw.get("fps"), resize=tuple(resize) if resize else None)
+    # The schema has bounded every option, so the specs' own checks cannot fail here.
+    reconnect = raw.get("reconnect") if isinstance(raw.get("reconnect"), Mapping) else {}
+    return SourceSpec(
+        uri=uri,
+        fps=raw.get("fps"),
+        resize=tuple(resize) if resize else None,
+        timeout_s=float(raw.get("timeout_s", SourceSpec.timeout_s)),
+        reconnect=ReconnectSpec(
+            attempts=reconnect.get("attempts", ReconnectSpec.attempts),
+            max_delay_s=float(reconnect.get("max_delay_s", ReconnectSpec.max_delay_s)),
+        ),
+        on_bad_frame=raw.get("on_bad_frame", SourceSpec.on_bad_frame),
+    )
 
 
 def output_spec(log: IssueLog, raw: Mapping[str, Any], has_tracker: bool) -> OutputSpec:

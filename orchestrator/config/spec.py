@@ -27,15 +27,71 @@ PER_FRAME_RECORDS = ("detections", "tracks", "keypoints")
 ON_ERROR = ("stop", "skip")
 
 
+#: ``source.on_bad_frame`` choices: an undecodable frame (an image of a folder, a damaged span of
+#: a video) is skipped and counted, or ends the source with an error naming it.
+ON_BAD_FRAME = ("skip", "stop")
+
+
+@dataclass(frozen=True)
+class ReconnectSpec:
+    """How a live source (camera, stream URL) reconnects after its stream breaks.
+
+    Up to ``attempts`` reopenings per outage (the count starts afresh once a frame arrives), the
+    waits between them doubling from 0.5 s up to ``max_delay_s``; ``attempts=0`` never reconnects.
+    The defaults ride out a camera or router restart (0.5 + 1 + 2 + 4 + 8 s) and still give up
+    within about half a minute. Raises ValueError for a negative count or a delay <= 0.
+    """
+
+    attempts: int = 5
+    max_delay_s: float = 8.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 0:
+            raise ValueError(f"reconnect.attempts must be an integer >= 0, got {self.attempts!r}")
+        if not self.max_delay_s > 0:
+            raise ValueError(f"reconnect.max_delay_s must be > 0 seconds, got {self.max_delay_s!r}")
+
+
 @dataclass(frozen=True)
 class SourceSpec:
-    """Where frames come from; ``uri`` is resolved (absolute path, camera index or URL)."""
+    """Where frames come from; ``uri`` is resolved (absolute path, camera index or URL).
+
+    Raises ValueError for a ``timeout_s`` <= 0 or an ``on_bad_frame`` not in `ON_BAD_FRAME`.
+    """
 
     uri: str | int | None
-    #: Frames per second used to stamp an image folder (or a video that does not state its rate).
+    #: Frames per second used to stamp an image folder (or a video whose frames carry no timestamps).
     fps: float | None = None
     #: ``(width, height)`` in pixels every frame is resized to, or None for the source's own size.
     resize: tuple[int, int] | None = None
+    #: Seconds a live source may take to open, and to deliver each frame, before it counts as stalled.
+    #: Short (OpenCV's own is 30 s) so a dead stream is noticed, and a stop is not held up, in seconds.
+    timeout_s: float = 5.0
+    #: Reconnection of live sources; files and folders never reconnect.
+    reconnect: ReconnectSpec = ReconnectSpec()
+    #: What an undecodable frame does: ``skip`` (counted, named for folders) or ``stop``.
+    on_bad_frame: str = "skip"
+
+    def __post_init__(self) -> None:
+        if not self.timeout_s > 0:
+            raise ValueError(f"source.timeout_s must be > 0 seconds, got {self.timeout_s!r}")
+        if self.on_bad_frame not in ON_BAD_FRAME:
+            raise ValueError(f"source.on_bad_frame must be one of {', '.join(ON_BAD_FRAME)}, got {self.on_bad_frame!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved section for ``validate``: the options set, and the live-source defaults.
+
+        >>> SourceSpec("/v.mp4", resize=(640, 480)).to_dict()["resize"]
+        [640, 480]
+        """
+        return {
+            "uri": self.uri,
+            **({"fps": self.fps} if self.fps else {}),
+            **({"resize": list(self.resize)} if self.resize else {}),
+            "timeout_s": self.timeout_s,
+            "reconnect": {"attempts": self.reconnect.attempts, "max_delay_s": self.reconnect.max_delay_s},
+            "on_bad_frame": self.on_bad_frame,
+        }
 
 
 @dataclass(frozen=True)
@@ -138,11 +194,7 @@ class PipelineConfig:
         out: dict[str, Any] = {
             "version": 1,
             "name": self.name,
-            "source": {
-                "uri": self.source.uri,
-                **({"fps": self.source.fps} if self.source.fps else {}),
-                **({"resize": list(self.source.resize)} if self.source.resize else {}),
-            },
+            "source": self.source.to_dict(),
             "detectors": detectors,
             "tracker": None
             if self.tracker is None

@@ -146,7 +146,7 @@ ERROR_CASES = {
         detectors:
           hands: {plugin: testing.noop}
         """,
-        ["3: source.url: unknown key 'url'; expected one of: fps, resize, uri"],
+        ["3: source.url: unknown key 'url'; expected one of: fps, on_bad_frame, reconnect, resize, timeout_s, uri"],
     ),
     "unknown-key-in-schedule": (
         """
