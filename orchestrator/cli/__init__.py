@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "orchestrator.evaluation.detection_cli",
     "orchestrator.evaluation.tracking_cli",
     "orchestrator.evaluation.relations_cli",
+    "orchestrator.cli.export",
     "orchestrator.bench.detector",
     "orchestrator.bench.runtime",
     "orchestrator.bench.pipeline",
