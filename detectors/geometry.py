@@ -3,9 +3,9 @@
 Every box is ``x1, y1, x2, y2`` in pixels of one frame (x right, y down), with ``x2 >= x1`` and
 ``y2 >= y1``. Two flavours, each where it is cheaper:
 
-* array functions (`iou_matrix`, `clip_boxes`, `nms`, `same_label_mask`) for many boxes at once
+* array functions (`iou_matrix`, `clip_boxes`, `overlaps_frame_mask`, `nms`, `same_label_mask`) for many boxes at once
   (trackers, detectors' post-processing);
-* scalar functions on one or two boxes as plain Python floats (`box_area`, `iou`, `box_gap`...)
+* scalar functions on one or two boxes as plain Python floats (`box_area`, `iou`, `box_gap`, `clip_box`...)
   for the relation engine, which evaluates a handful of pairs per frame, where array set-up
   would cost more than the arithmetic.
 
@@ -67,9 +67,10 @@ def same_label_mask(labels_a: Sequence[str], labels_b: Sequence[str]) -> np.ndar
         >>> same_label_mask(["hand", "cup"], ["cup"]).tolist()
         [[False], [True]]
     """
-    return np.asarray(labels_a, dtype=object).reshape(-1)[:, None] == np.asarray(labels_b, dtype=object).reshape(-1)[
-        None, :
-    ]
+    return (
+        np.asarray(labels_a, dtype=object).reshape(-1)[:, None]
+        == np.asarray(labels_b, dtype=object).reshape(-1)[None, :]
+    )
 
 
 def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -83,6 +84,23 @@ def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width)
     boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
     return boxes
+
+
+def overlaps_frame_mask(boxes: np.ndarray | Sequence[Sequence[float]], width: float, height: float) -> np.ndarray:
+    """``(N,)`` bool: which of ``boxes (N, 4)`` have a part inside a ``width`` × ``height`` frame.
+
+    A box is kept when it reaches into the frame's interior (``x1 < width``, ``x2 > 0``,
+    ``y1 < height``, ``y2 > 0``): a box wholly outside, or one that only touches an edge from
+    outside, is not; a box with a NaN coordinate is not either. The scalar twin is `overlaps_frame`.
+
+    Example:
+        >>> overlaps_frame_mask([[-30, 10, 5, 20], [-30, 10, 0, 20], [330, 0, 400, 10], [float("nan"), 0, 5, 5]],
+        ...                     320, 240).tolist()
+        [True, False, False, False]
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    with np.errstate(invalid="ignore"):
+        return (b[:, 0] < width) & (b[:, 2] > 0) & (b[:, 1] < height) & (b[:, 3] > 0)
 
 
 def nms(
@@ -166,6 +184,27 @@ def covered_share(cover: Sequence[float], box: Sequence[float]) -> float:
         inside = cover[0] <= box[0] and cover[1] <= box[1] and box[2] <= cover[2] and box[3] <= cover[3]
         return 1.0 if inside else 0.0
     return min(1.0, intersection_area(cover, box) / area)
+
+
+def overlaps_frame(box: Sequence[float], width: float, height: float) -> bool:
+    """Whether ``box`` has a part inside a ``width`` × ``height`` frame (the rule of `overlaps_frame_mask`).
+
+    >>> overlaps_frame((-24, 100, -14, 160), 320, 240), overlaps_frame((-6.4, 100, 40, 160), 320, 240)
+    (False, True)
+    """
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return x1 < width and x2 > 0 and y1 < height and y2 > 0
+
+
+def clip_box(box: Sequence[float], width: float, height: float) -> Box:
+    """``box`` with x clipped to ``[0, width]`` and y to ``[0, height]`` (the scalar twin of `clip_boxes`).
+
+    >>> clip_box((-6.4, 100, 40, 260), 320, 240)
+    (0.0, 100.0, 40.0, 240.0)
+    """
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = float(width), float(height)
+    return min(max(x1, 0.0), w), min(max(y1, 0.0), h), min(max(x2, 0.0), w), min(max(y2, 0.0), h)
 
 
 def diagonal(box: Sequence[float]) -> float:

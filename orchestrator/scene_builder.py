@@ -6,6 +6,11 @@ tracker, the object tracker and the relation engine, returns the records for tha
 keeps the frame's `Scene` (tracks, active relations, how stale each detector is) for renderers.
 Results that arrive after the last frame was stepped are only recorded (`SceneBuilder.record_late`).
 
+Boxes stay in the frame (`orchestrator.frame_bounds`): every detector result is clipped to its
+frame before it is recorded, tracked or shown, a box wholly outside the frame (or not finite)
+is dropped and counted per detector in `SceneBuilder.boxes_dropped`; track boxes are clipped the
+same way, and a track predicted wholly outside the frame is not reported on that frame.
+
 Example:
     >>> builder = SceneBuilder(config, emit={"tracks"}, fps=30.0)          # doctest: +SKIP
     >>> records = builder.step(0, 0.0, (640, 480), results)                # doctest: +SKIP
@@ -14,13 +19,15 @@ Example:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from detectors.detections import Detections
 from orchestrator.config import PipelineConfig, TrackerSpec
 from orchestrator.errors import UserError
 from orchestrator.events import DetectionsRecord, Record, TracksRecord
+from orchestrator.frame_bounds import detections_in_frame, tracks_in_frame
 from orchestrator.relations import RelationEngine
 from orchestrator.scene import ActiveRelation, Scene
 from trackers.track import Track
@@ -45,6 +52,10 @@ def _build(spec: TrackerSpec, where: str) -> Tracker:
         raise UserError(f"{where} ({spec.type}): {exc}") from exc
 
 
+#: How many recent frames' sizes are kept for late results (realtime lateness is a few frames).
+_FRAME_SIZES_KEPT = 256
+
+
 class SceneBuilder:
     """Trackers, relations, records and one `Scene` per frame for one run.
 
@@ -63,6 +74,10 @@ class SceneBuilder:
         )
         self.relations = RelationEngine(config.relations, fps) if config.relations is not None else None
         self._last_result_frame: dict[str, int] = {}
+        #: Per detector (pipeline order), detections dropped because their box lay wholly outside the frame.
+        self.boxes_dropped: dict[str, int] = {spec.name: 0 for spec in config.detectors}
+        # (width, height) of the frames stepped last: a late result is clipped to its own frame's size.
+        self._frame_sizes: OrderedDict[int, tuple[int, int]] = OrderedDict()
         #: The scene of the last frame `step` was called on; ``None`` before the first.
         self.scene: Scene | None = None
 
@@ -71,7 +86,27 @@ class SceneBuilder:
 
         Trackers and relations have already reported that frame: the results are only recorded
         (``detections`` records, when emitted) and counted for staleness; the scene stays as it is.
+        Boxes are clipped to the frame they belong to (see `boxes_dropped`).
         """
+        return self._record(self._in_frame(results))
+
+    def _in_frame(self, results: Sequence[DetectorResult]) -> list[DetectorResult]:
+        """``results`` with their boxes clipped to their frame; boxes wholly outside dropped and counted."""
+        kept = []
+        for result in results:
+            size = self._frame_sizes.get(result.frame_index)
+            if size is None:  # a frame not stepped yet or long gone: the latest size is the best guess
+                size = next(reversed(self._frame_sizes.values()), None)
+            if size is None:
+                kept.append(result)
+                continue
+            detections, dropped = detections_in_frame(result.detections, size)
+            if dropped:
+                self.boxes_dropped[result.detector] = self.boxes_dropped.get(result.detector, 0) + dropped
+            kept.append(result if detections is result.detections else replace(result, detections=detections))
+        return kept
+
+    def _record(self, results: Sequence[DetectorResult]) -> list[Record]:
         records: list[Record] = []
         if "detections" in self.emit:
             records += [
@@ -94,16 +129,25 @@ class SceneBuilder:
     ) -> list[Record]:
         """Records for frame ``frame_index`` given the results that arrived for it; updates `scene`.
 
-        ``frame_size`` is ``(width, height)`` in pixels of the frame the detectors saw.
+        ``frame_size`` is ``(width, height)`` in pixels of the frame the detectors saw; boxes are
+        clipped to it (see the module's note).
         """
-        records = self.record_late(results)
-        hands = self._track(self.hand_tracker, self.config.tracker, frame_index, time_s, results, records)
-        objects = self._track(self.object_tracker, self.config.object_tracker, frame_index, time_s, results, records)
+        size = (int(frame_size[0]), int(frame_size[1]))
+        self._frame_sizes[frame_index] = size
+        while len(self._frame_sizes) > _FRAME_SIZES_KEPT:
+            self._frame_sizes.popitem(last=False)
+        results = self._in_frame(results)
+        records = self._record(results)
+        hands = self._track(self.hand_tracker, self.config.tracker, frame_index, time_s, size, results, records)
+        objects = self._track(
+            self.object_tracker, self.config.object_tracker, frame_index, time_s, size, results, records
+        )
         active: tuple[ActiveRelation, ...] = ()
         if self.relations is not None:
             records += self.relations.update(frame_index, time_s, hands, objects)
             active = self.relations.active()
-            objects = objects + self.relations.carried_objects()  # the scene shows carried objects too
+            # The scene shows carried objects too (moved with the hand: clipped like tracks).
+            objects = objects + tracks_in_frame(tuple(self.relations.carried_objects()), size)
         self.scene = Scene(
             frame_index=frame_index,
             time_s=time_s,
@@ -127,6 +171,7 @@ class SceneBuilder:
         spec: TrackerSpec | None,
         frame_index: int,
         time_s: float,
+        frame_size: tuple[int, int],
         results: Sequence[DetectorResult],
         records: list[Record],
     ) -> tuple[Track, ...]:
@@ -134,7 +179,8 @@ class SceneBuilder:
             return ()
         # A result may belong to an earlier frame (realtime): the tracker applies it there.
         observations = [(r.frame_index, r.detections) for r in results if r.detector == spec.detector]
-        tracks = tuple(tracker.update(frame_index, observations))
+        # The tracker keeps a track predicted out of the frame (it may come back); it is not reported.
+        tracks = tracks_in_frame(tuple(tracker.update(frame_index, observations)), frame_size)
         if "tracks" in self.emit:
             records.append(
                 TracksRecord(

@@ -90,7 +90,7 @@ def test_scene_builder_produces_one_scene_per_frame(tmp_path: Path) -> None:
     config = load_pipeline(pipeline)
     builder = SceneBuilder(config, emit={"tracks"}, fps=30.0)
     assert builder.scene is None
-    dets = Detections.from_lists([[10, 10, 50, 50]], [0.9], [0], ["hand"])
+    dets = Detections.from_lists([[10, 10, 50, 40]], [0.9], [0], ["hand"])  # inside the 64x48 frame
     records = builder.step(0, 0.0, (64, 48), [DetectorResult("hands", 0, 0.0, dets, 1.0)])
     scene = builder.scene
     assert [r.type for r in records] == ["tracks"]
