@@ -444,7 +444,7 @@ def test_realtime_late_results_are_applied_at_their_frame(tmp_path: Path) -> Non
 
 
 class ShiftStage(Detector):
-    """A test second stage: its input's boxes moved 1000 px right; fails on ``fail_at_frame``."""
+    """A test second stage: its input's boxes moved 100 px right (still in the frame); fails on ``fail_at_frame``."""
 
     takes_input: ClassVar[bool] = True
     params_schema: ClassVar[dict[str, Any]] = {
@@ -468,7 +468,7 @@ class ShiftStage(Detector):
         ShiftStage.frames.append(frame)
         if frame == self.fail_at_frame:
             raise RuntimeError("stage broke")
-        moved = detections.boxes + np.array([1000, 0, 1000, 0], np.float32)
+        moved = detections.boxes + np.array([100, 0, 100, 0], np.float32)
         return Detections(moved, detections.scores, detections.class_ids, detections.labels)
 
 
@@ -498,7 +498,7 @@ def test_second_stage_runs_after_its_input_on_the_same_frames(tmp_path: Path) ->
     assert sorted(by_detector["boxes"]) == sorted(by_detector["shifted"]) == [0, 3, 6, 9]
     for frame, found in by_detector["boxes"].items():
         shifted = by_detector["shifted"][frame]
-        assert [d["box"][0] + 1000 for d in found] == [d["box"][0] for d in shifted]
+        assert [d["box"][0] + 100 for d in found] == [d["box"][0] for d in shifted]
     summary = records[-1]["detectors"]
     assert (summary["boxes"]["runs"], summary["shifted"]["runs"], summary["shifted"]["drops"]) == (4, 4, 0)
     assert records[:-1] == _records(_stage_pipeline(tmp_path))[:-1]  # deterministic (the summary has timings)
