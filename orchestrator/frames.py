@@ -1,7 +1,9 @@
 """Frames and the bounded store the reader, the detector workers and fusion share.
 
-A `Frame` is decoded and converted to RGB once, by the reader, and then shared read-only by
-every detector and by fusion. The `FrameStore` holds at most ``capacity`` frames:
+A `Frame` is decoded once, by the reader, kept in OpenCV's BGR order, and shared read-only by
+every detector and by fusion; each detector gets it in its own `channel_order` (a conversion to
+RGB happens at most once per frame, and only when something asks for RGB). The `FrameStore`
+holds at most ``capacity`` frames:
 
 * deterministic mode (``drop_oldest=False``): the reader blocks while the store is full;
   fusion removes a frame only after every detector scheduled on it has answered, so workers
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from detectors.image import CHANNEL_ORDERS
+
 #: How long a blocked call sleeps before re-checking the stop event (seconds). Waits are
 #: also woken by notify; this only bounds the delay of noticing a stop set without notify.
 _POLL_S = 0.05
@@ -35,38 +39,76 @@ class Frame:
     Attributes:
         index: 0-based position in the source.
         time_s: source time in seconds (file: index / fps; camera: since the run started).
-        rgb: read-only ``uint8`` array ``(H, W, 3)`` in RGB order.
+        pixels: read-only ``uint8`` array ``(H, W, 3)`` in ``channel_order``.
         scheduled: names of the detectors whose schedule selects this frame.
+        channel_order: ``"rgb"`` or ``"bgr"`` (the reader keeps OpenCV's BGR as decoded).
+
+    `image` gives the frame in either order; the other order is converted once, on first use (under a
+    per-frame lock, so workers asking at once share one conversion), and shared read-only.
+
+    Example:
+        >>> f = Frame(0, 0.0, np.array([[[1, 2, 3]]], np.uint8), channel_order="bgr")
+        >>> f.rgb.tolist(), f.image("bgr").tolist()
+        ([[[3, 2, 1]]], [[[1, 2, 3]]])
     """
 
     index: int
     time_s: float
-    rgb: np.ndarray
+    pixels: np.ndarray
     scheduled: frozenset[str] = field(default_factory=frozenset)
+    channel_order: str = "rgb"
+    _converted: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.index < 0:
             raise ValueError(f"frame index must be >= 0, got {self.index}")
-        if self.rgb.ndim != 3 or self.rgb.shape[2] != 3 or self.rgb.dtype != np.uint8:
-            raise ValueError(f"frame must be uint8 (H, W, 3), got {self.rgb.dtype} {self.rgb.shape}")
-        if self.rgb.flags.writeable:
-            self.rgb.setflags(write=False)
+        if self.pixels.ndim != 3 or self.pixels.shape[2] != 3 or self.pixels.dtype != np.uint8:
+            raise ValueError(f"frame must be uint8 (H, W, 3), got {self.pixels.dtype} {self.pixels.shape}")
+        if self.channel_order not in CHANNEL_ORDERS:
+            raise ValueError(f"channel order must be one of {list(CHANNEL_ORDERS)}, got {self.channel_order!r}")
+        if self.pixels.flags.writeable:
+            self.pixels.setflags(write=False)
+
+    def image(self, channel_order: str) -> np.ndarray:
+        """The frame in ``channel_order`` (``"rgb"`` or ``"bgr"``), read-only ``uint8 (H, W, 3)``."""
+        if channel_order == self.channel_order:
+            return self.pixels
+        if channel_order not in CHANNEL_ORDERS:
+            raise ValueError(f"channel order must be one of {list(CHANNEL_ORDERS)}, got {channel_order!r}")
+        with self._lock:
+            converted = self._converted.get(channel_order)
+            if converted is None:
+                converted = cv2.cvtColor(self.pixels, cv2.COLOR_BGR2RGB)  # the swap is its own inverse
+                converted.setflags(write=False)
+                self._converted[channel_order] = converted
+        return converted
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The frame in RGB order (converted on first use when decoded as BGR)."""
+        return self.image("rgb")
 
     @property
     def width(self) -> int:
-        return int(self.rgb.shape[1])
+        return int(self.pixels.shape[1])
 
     @property
     def height(self) -> int:
-        return int(self.rgb.shape[0])
+        return int(self.pixels.shape[0])
 
 
-def to_rgb(bgr: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
-    """The one conversion of a decoded frame: optional resize to ``(width, height)``, then BGR → RGB."""
+def resize_source(bgr: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A decoded frame at the pipeline's ``source.resize`` ``(width, height)``, or as it is when None."""
     if size is not None and (bgr.shape[1], bgr.shape[0]) != tuple(size):
         # INTER_AREA: the right filter for shrinking, which is what resizing a source is for.
         bgr = cv2.resize(bgr, tuple(size), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return bgr
+
+
+def to_rgb(bgr: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A decoded frame resized as `resize_source` does, then converted BGR → RGB."""
+    return cv2.cvtColor(resize_source(bgr, size), cv2.COLOR_BGR2RGB)
 
 
 class FrameStore:

@@ -44,7 +44,7 @@ from detectors.errors import DetectorError
 from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
-from orchestrator.frames import Frame, FrameStore, to_rgb
+from orchestrator.frames import Frame, FrameStore, resize_source
 from orchestrator.scene import Scene
 from orchestrator.scene_builder import DetectorResult, SceneBuilder
 from orchestrator.schedules import make_schedule
@@ -333,13 +333,14 @@ class Runtime:
                     delay = started + time_s - time.monotonic()
                     if delay > 0 and self._stop.wait(delay):
                         break
-                # The one colour conversion of the run: every detector shares this RGB array.
-                rgb = to_rgb(bgr, self.config.source.resize)
+                # Kept as decoded (BGR): each detector takes its own channel order from the frame, so a
+                # detector that converts only its small crops spares the run a full-frame conversion.
+                pixels = resize_source(bgr, self.config.source.resize)
                 due = {name for name, schedule in schedules if schedule.due(index, time_s)}
                 scheduled = frozenset(due | {name for name, input_name in stages if input_name in due})
                 for name in scheduled:
                     counters.scheduled[name] += 1
-                if not store.put(Frame(index, time_s, rgb, scheduled)):
+                if not store.put(Frame(index, time_s, pixels, scheduled, channel_order="bgr")):
                     for name in scheduled:  # never stored: not a drop of the detector
                         counters.scheduled[name] -= 1
                     break
@@ -370,7 +371,7 @@ class Runtime:
                 return
             started = time.perf_counter()
             try:
-                detections = detector.detect_frame(frame.rgb, frame.index, frame.time_s)
+                detections = detector.detect_frame(frame.image(detector.channel_order), frame.index, frame.time_s)
                 if not isinstance(detections, Detections):
                     raise TypeError(f"detect returned {type(detections).__name__}, expected Detections")
             except Exception as exc:
@@ -403,7 +404,7 @@ class Runtime:
         """Run second stage ``stage`` on its input's ``detections``; False when it failed (run stopped)."""
         started = time.perf_counter()
         try:
-            refined = stage.detect_on(frame.rgb, detections)
+            refined = stage.detect_on(frame.image(stage.channel_order), detections)
             if not isinstance(refined, Detections):
                 raise TypeError(f"detect_on returned {type(refined).__name__}, expected Detections")
         except Exception as exc:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from detectors.image import in_channel_order
 from orchestrator.errors import UserError
 
 #: Timed runs and untimed warm-up runs (the README's latency table is measured with these).
@@ -92,7 +93,8 @@ def synthetic_frame(width: int = 1280, height: int = 720, seed: int = 0) -> np.n
 
 
 def time_detect(detector: Any, frame: np.ndarray, runs: int, warmup: int) -> np.ndarray:
-    """Milliseconds of ``detector.detect(frame)`` for ``runs`` calls after ``warmup`` untimed ones."""
+    """Milliseconds of ``detector.detect(frame)`` for ``runs`` calls after ``warmup`` untimed ones (``frame`` RGB)."""
+    frame = in_channel_order(frame, getattr(detector, "channel_order", "rgb"))
     for _ in range(warmup):
         detector.detect(frame)
     times = np.empty(runs)

@@ -36,7 +36,7 @@ SIZES: tuple[tuple[int, int] | None, ...] = ((320, 240), (640, 480), None)
 def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | None) -> dict[str, Any]:
     """One thread does everything in turn; returns fps and per-stage milliseconds."""
     from orchestrator.config import instantiate
-    from orchestrator.frames import Frame, to_rgb
+    from orchestrator.frames import Frame, resize_source
     from orchestrator.render import FrameView, render
     from orchestrator.scene_builder import DetectorResult, SceneBuilder
     from orchestrator.schedules import make_schedule
@@ -61,14 +61,14 @@ def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | N
             if item is None:
                 break
             bgr, time_s = item
-            frame = Frame(frames, time_s, to_rgb(bgr, config.source.resize))
+            frame = Frame(frames, time_s, resize_source(bgr, config.source.resize), channel_order="bgr")
             t1 = time.perf_counter()
-            stages["read + convert"].append((t1 - t0) * 1000)
+            stages["read + resize"].append((t1 - t0) * 1000)
             results = []
             for spec, detector, schedule in schedules:
                 if schedule.due(frame.index, time_s):
                     t = time.perf_counter()
-                    detections = detector.detect_frame(frame.rgb, frame.index, time_s)
+                    detections = detector.detect_frame(frame.image(detector.channel_order), frame.index, time_s)
                     latency = (time.perf_counter() - t) * 1000
                     stages[f"detect: {spec.name}"].append(latency)
                     results.append(DetectorResult(spec.name, frame.index, time_s, detections, latency))

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from detectors.image import in_channel_order
 from orchestrator.errors import UserError
 
 METRIC = (
@@ -352,7 +353,7 @@ def evaluate(
         for image in dataset.images:
             frame = read_rgb(image.path)
             sizes.append((int(frame.shape[1]), int(frame.shape[0])))
-            detections.append(model.detect(frame))
+            detections.append(model.detect(in_channel_order(frame, model.channel_order)))
     result = coco_evaluate(dataset, sizes, detections, _score_thresholds(operating), classes)
     if plot is not None:
         plot_pr(result, plot, title=f"{detector} on {dataset.images[0].path.parent.name}")
