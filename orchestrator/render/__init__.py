@@ -28,7 +28,8 @@ take); the source frame is never modified. The legend:
   relation name beside the line's midpoint (the midpoint itself stays on the line); several
   relations on one hand-object pair share one line and one label (``holding, near``).
 * labels never overlap: each goes to the nearest slot free of the labels drawn before it
-  (its own place, then one label height lower, higher, two lower...).
+  (its own place, then one label height lower, higher, two lower...); labels are painted after
+  every box, skeleton and relation line, so no outline runs across a label's text.
 * the HUD (top-left, on a darkened patch): frame index, source time and fps, then one line per
   detector with the frames since its last result (``objects: 3 fr``); stale detectors in orange.
 

@@ -77,19 +77,22 @@ def _overlaps(a: Rect, b: Rect) -> bool:
 
 
 class _Labels:
-    """The labels drawn on one image so far: each new one goes to the first slot that overlaps none.
+    """The labels of one image: each new one goes to the first slot that overlaps none placed before.
 
     Slots are the label's own place, then one label height lower, higher, two lower, two higher...
     (inside the image). When every slot is taken (a crowded frame), the label keeps its own place.
+    Labels are placed as the boxes are drawn but painted by `paint`, after every box, skeleton and
+    relation line, so no outline runs across a label's text.
     """
 
     def __init__(self) -> None:
         self.placed: list[Rect] = []
+        self._queued: list[tuple[str, Rect, int, int, Color, Metrics]] = []
 
     def draw(self, img: np.ndarray, text: str, x: int, y: int, color: Color, m: Metrics, above: bool = True) -> Rect:
-        """A filled label with its bottom-left at ``(x, y)`` (above) or top-left (below), moved to a free slot.
+        """Place a filled label with its bottom-left at ``(x, y)`` (above) or top-left (below), moved to a free slot.
 
-        Returns the label's rectangle ``x0, y0, x1, y1`` (inclusive pixels).
+        Returns the label's rectangle ``x0, y0, x1, y1`` (inclusive pixels); `paint` draws it.
         """
         (tw, th), baseline = cv2.getTextSize(text, FONT, m.font_scale, m.font_thickness)
         w, h = tw + 2 * m.pad, th + baseline + 2 * m.pad
@@ -102,18 +105,24 @@ class _Labels:
         y0 = self._free_slot(x0, y0, w, h, height)
         rect = (x0, y0, x0 + w - 1, y0 + h - 1)
         self.placed.append(rect)
-        cv2.rectangle(img, (x0, y0), (x0 + w - 1, y0 + h - 1), color, cv2.FILLED)
-        cv2.putText(
-            img,
-            text,
-            (x0 + m.pad, y0 + m.pad + th),
-            FONT,
-            m.font_scale,
-            text_color(color),
-            m.font_thickness,
-            cv2.LINE_AA,
-        )
+        self._queued.append((text, rect, th, baseline, color, m))
         return rect
+
+    def paint(self, img: np.ndarray) -> None:
+        """Paint the labels placed so far, in placement order, on top of what is drawn."""
+        for text, (x0, y0, x1, y1), th, _, color, m in self._queued:
+            cv2.rectangle(img, (x0, y0), (x1, y1), color, cv2.FILLED)
+            cv2.putText(
+                img,
+                text,
+                (x0 + m.pad, y0 + m.pad + th),
+                FONT,
+                m.font_scale,
+                text_color(color),
+                m.font_thickness,
+                cv2.LINE_AA,
+            )
+        self._queued.clear()
 
     def _free_slot(self, x0: int, y0: int, w: int, h: int, height: int) -> int:
         last = max(0, height - h)
@@ -246,8 +255,8 @@ def render(view: FrameView, style: Style | None = None) -> np.ndarray:
     """Draw `view`'s overlays on a copy of its frame; returns a new BGR ``uint8 (H, W, 3)`` image.
 
     ``view.rgb`` is never modified. Drawing order, bottom to top: raw detections, object tracks,
-    hand tracks (skeleton, then box), relations, HUD; labels in that order, each in the first slot
-    free of the labels before it.
+    hand tracks (skeleton, then box), relations, then every label (placed in that order, each in
+    the first slot free of the labels before it), then the HUD.
 
     Example:
         >>> from orchestrator.scene import Scene
@@ -295,6 +304,7 @@ def render(view: FrameView, style: Style | None = None) -> np.ndarray:
         first = group[0]
         name = ", ".join(r.name for r in group)
         _draw_relation(img, name, first.hand_track.box, first.object_track.box, style, m, labels)
+    labels.paint(img)  # on top of every outline and skeleton: no line runs across a label
     if style.show_hud:
         _draw_hud(img, view, style, m)
     return img

@@ -215,3 +215,14 @@ def test_label_slots_are_free_of_every_label_placed_before(count: int) -> None:
     rects = [labels.draw(image, f"relation {i}", 150 + 3 * i, 120, (0, 200, 255), m) for i in range(count)]
     assert all(r[1] >= 0 and r[3] < 240 for r in rects)
     assert not any(_overlaps(a, b) for i, a in enumerate(rects) for b in rects[i + 1 :])
+
+
+def test_labels_are_painted_over_boxes_drawn_after_them() -> None:
+    # Hand 2's top edge (y = 70) runs through hand 1's label (above hand 1's box, y ~ 60..79): the label stays whole.
+    first, second = hand(1, (100, 80, 220, 220)), hand(2, (60, 70, 300, 200))
+    out = render(view(frame(), hands=(first, second)), NO_HUD)
+    edge_colour, label_colour = track_color(2, "hand"), track_color(1, "hand")
+    assert px(out, 250, 70) == edge_colour  # the edge, away from the labels
+    label_row = out[70, 104:130]
+    assert not (label_row == edge_colour).all(axis=1).any()
+    assert (label_row == label_colour).all(axis=1).sum() > 10
