@@ -6,7 +6,16 @@ Ground truth comes in the layout of the EgoDex label files (``*_hands.csv``)::
     0,left,803.9,868.2,1160.5,1080,0.523,0.5
 
 where ``hand`` is the identity (``left`` / ``right``) and the box is in pixels. Extra columns are
-ignored. Predictions are per-frame tracks ``{frame: [(track_id, (x1, y1, x2, y2)), ...]}``, each
+ignored. Ground truth may also be MOTChallenge text (``gt.txt``; `load_mot_labels`), one box per
+line without a header::
+
+    frame,id,bb_left,bb_top,bb_width,bb_height,conf[,...]
+    1,1,803.9,868.2,356.6,211.8,1,-1,-1,-1
+
+with ``frame`` 1-based and ``id`` the identity; `load_track_labels` tells the two apart by
+content (a first line of numbers is MOTChallenge) and reads either.
+
+Predictions are per-frame tracks ``{frame: [(track_id, (x1, y1, x2, y2)), ...]}``, each
 optionally with a third element, the track's side (``"left"`` / ``"right"`` or ``None``).
 
 The CLEAR-MOT and identity metrics are computed by `motmetrics` from a per-frame distance matrix
@@ -20,7 +29,8 @@ with NaN for pairs that may not match, under one of two matching rules (`MATCH_R
   in another box convention (the egodex boxes span the hand's joints, padded).
 
 When predictions carry sides, ``side_accuracy`` is the share of matched (track, label) pairs with
-a side whose side equals the label's identity (``left`` / ``right``).
+a side whose side equals the label's identity (``left`` / ``right``); pairs whose label identity is
+not a side (MOTChallenge ids) do not count, so numbered labels give ``None``.
 
 Example:
     >>> gt = {0: [("left", (0, 0, 10, 10))], 1: [("left", (1, 0, 11, 10))]}
@@ -47,6 +57,9 @@ import numpy as np
 from detectors.geometry import iou_matrix
 from orchestrator.errors import UserError
 from orchestrator.evaluation.csv_rows import integer, number, rows
+
+#: Label identities that are hand sides: only these are compared with the tracks' sides.
+SIDES = ("left", "right")
 
 Box = tuple[float, float, float, float]
 REQUIRED_COLUMNS = ("frame", "hand", "xmin", "ymin", "xmax", "ymax")
@@ -86,6 +99,104 @@ def load_hand_labels(csv_path: str | Path) -> dict[int, list[tuple[str, Box]]]:
         seen.add((frame, hand))
         labels.setdefault(frame, []).append((hand, (x1, y1, x2, y2)))
     return dict(sorted(labels.items()))
+
+
+#: Fields a MOTChallenge line needs, in order (more may follow: class, visibility, world x, y, z).
+MOT_FIELDS = ("frame", "id", "bb_left", "bb_top", "bb_width", "bb_height", "conf")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_mot_text(path: str | Path) -> bool:
+    """Whether ``path``'s first non-blank line is comma-separated numbers (MOTChallenge, no header).
+
+    A file that cannot be read, or is empty, is not: the CSV reader then reports the problem.
+    """
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            for text in handle:
+                if text.strip():
+                    fields = [f.strip() for f in text.split(",")]
+                    return len(fields) >= len(MOT_FIELDS) and all(map(_is_number, fields))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return False
+
+
+def load_mot_labels(path: str | Path) -> dict[int, list[tuple[int, Box]]]:
+    """Read MOTChallenge text (``gt.txt``, or a tracker's results) into ``{frame: [(id, (x1, y1, x2, y2)), ...]}``.
+
+    Lines are ``frame,id,bb_left,bb_top,bb_width,bb_height,conf[,...]`` with ``frame`` 1-based:
+    frames come out 0-based (``frame - 1``), as the pipeline numbers them, and boxes as corners.
+    A line whose ``conf`` is 0 is left out (MOTChallenge ground truth's "ignore" flag); further
+    fields (class, visibility, world coordinates) are ignored. Raises `UserError` naming the file
+    and line for a missing file, a line with fewer than 7 fields, a value that is not a number, a
+    frame below 1, a negative size, or the same id twice on one frame.
+
+    Example:
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "gt.txt")
+        >>> _ = open(path, "w").write("1,7,10,20,30,40,1,-1,-1,-1\\n2,7,12,20,30,40,0,-1,-1,-1\\n")
+        >>> load_mot_labels(path)
+        {0: [(7, (10.0, 20.0, 40.0, 60.0))]}
+    """
+    path = Path(path)
+    labels: dict[int, list[tuple[int, Box]]] = {}
+    seen: set[tuple[int, int]] = set()
+    try:
+        with path.open(encoding="utf-8") as handle:
+            lines = list(handle)
+    except OSError as exc:
+        raise UserError(f"cannot read MOTChallenge labels {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not a readable MOTChallenge text file: {exc}") from exc
+    for line, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        fields = [f.strip() for f in text.split(",")]
+        if len(fields) < len(MOT_FIELDS):
+            raise UserError(
+                f"{path}:{line}: expected at least {len(MOT_FIELDS)} fields {','.join(MOT_FIELDS)}, got {len(fields)}"
+            )
+        named = dict(zip(MOT_FIELDS, fields, strict=False))
+        frame = integer(path, line, "frame", named["frame"])
+        if frame < 1:
+            raise UserError(f"{path}:{line}: frame must be >= 1 (MOTChallenge frames are 1-based), got {frame}")
+        identity = integer(path, line, "id", named["id"])
+        left, top, width, height, conf = (
+            number(path, line, name, named[name]) for name in ("bb_left", "bb_top", "bb_width", "bb_height", "conf")
+        )
+        if width < 0 or height < 0:
+            raise UserError(f"{path}:{line}: bb_width and bb_height must be >= 0, got {width}, {height}")
+        if conf == 0:
+            continue  # "not to be considered" in MOTChallenge ground truth
+        if (frame, identity) in seen:
+            raise UserError(f"{path}:{line}: id {identity} appears twice on frame {frame}")
+        seen.add((frame, identity))
+        labels.setdefault(frame - 1, []).append((identity, (left, top, left + width, top + height)))
+    return dict(sorted(labels.items()))
+
+
+def load_track_labels(path: str | Path) -> dict[int, list[tuple[Hashable, Box]]]:
+    """Ground-truth tracks from either layout: MOTChallenge text when `is_mot_text`, else `load_hand_labels`.
+
+    Example:
+        >>> import tempfile, os
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = open(os.path.join(folder, "gt.txt"), "w").write("3,1,0,0,10,10,1,-1,-1,-1\\n")
+        >>> _ = open(os.path.join(folder, "h.csv"), "w").write("frame,hand,xmin,ymin,xmax,ymax\\n2,left,0,0,10,10\\n")
+        >>> load_track_labels(os.path.join(folder, "gt.txt")), load_track_labels(os.path.join(folder, "h.csv"))
+        ({2: [(1, (0.0, 0.0, 10.0, 10.0))]}, {2: [('left', (0.0, 0.0, 10.0, 10.0))]})
+    """
+    if is_mot_text(path):
+        return dict(load_mot_labels(path))
+    return dict(load_hand_labels(path))
 
 
 @dataclass(frozen=True)
@@ -263,7 +374,7 @@ def tracking_metrics(
     for (frame, _), oid, hid in zip(matched.index, matched["OId"], matched["HId"], strict=True):
         pair_iou, side, identity = pairs[(int(frame), int(oid), int(hid))]
         ious.append(pair_iou)
-        if side is not None:
+        if side is not None and str(identity).strip().lower() in SIDES:
             side_pairs += 1
             side_right += _same_side(side, identity)
     return TrackingMetrics(

@@ -7,6 +7,9 @@ previous frame. ``--every-n-frames K`` overrides the tracked detector's schedule
 detectors it takes its input from, if any), so a pipeline is scored as it would track with the
 detector running on every K-th frame only.
 
+``--labels`` is an EgoDex-style CSV (``frame,hand,xmin,ymin,xmax,ymax``) or MOTChallenge text
+(``gt.txt``, 1-based frames; `orchestrator.evaluation.tracking.load_track_labels`).
+
 ``--match iou`` (the default, at ``--min-iou``, 0.5) or ``--match centre`` (a track's box centre
 within half the label box's diagonal of its centre) chooses how a track matches a label
 (`orchestrator.evaluation.tracking`); the result names the rule (``match``, ``min_iou``). When the
@@ -115,7 +118,7 @@ def evaluate_tracking(
     """
     from orchestrator.config import load_pipeline
     from orchestrator.errors import RegistryError
-    from orchestrator.evaluation.tracking import MATCH_RULES, load_hand_labels, tracking_metrics
+    from orchestrator.evaluation.tracking import MATCH_RULES, load_track_labels, tracking_metrics
     from orchestrator.registry import TRACKERS
     from orchestrator.runtime import Runtime
 
@@ -128,7 +131,7 @@ def evaluate_tracking(
     config = load_pipeline(pipeline)
     if config.tracker is None:
         raise UserError(f"{pipeline}: the pipeline has no tracker: section to evaluate")
-    gt = load_hand_labels(labels)
+    gt = load_track_labels(labels)
     # Only the tracked detector runs, with any detector it takes its input from (a second stage).
     specs = [config.detector(name) for name in tracked_chain(config, config.tracker.detector)]
     if every_n_frames is not None:
@@ -222,7 +225,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--pipeline", required=True, metavar="P", help="pipeline YAML with a tracker: section")
     parser.add_argument("--source", required=True, metavar="VIDEO")
     parser.add_argument(
-        "--labels", required=True, metavar="CSV", help="frame,hand,xmin,ymin,xmax,ymax,... (hand is the identity)"
+        "--labels",
+        required=True,
+        metavar="FILE",
+        help="CSV frame,hand,xmin,ymin,xmax,ymax,... (hand is the identity), or MOTChallenge text "
+        "(gt.txt: frame,id,bb_left,bb_top,bb_width,bb_height,conf,...; 1-based frames), told apart by content",
     )
     parser.add_argument("--every-n-frames", type=int, metavar="K", help="run the hand detector on every K-th frame")
     parser.add_argument(
