@@ -17,17 +17,19 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
 from detectors.detections import Detections
-from orchestrator.errors import SinkClosed, UserError
+from orchestrator.errors import PipelineError, SinkClosed, UserError
 from trackers.track import Track
 
 SCHEMA_ID = "orchestrator.events/2"
@@ -110,29 +112,54 @@ class TracksRecord(Record):
 
 @dataclass(frozen=True)
 class DetectorStats:
-    """Per-detector figures of a run."""
+    """Per-detector figures of a run.
+
+    ``errors``: frames on which a detector with ``on_error: skip`` raised (its result there is
+    empty), and ``first_error`` the first of those messages.
+    """
 
     plugin: str
     runs: int
     drops: int
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    errors: int = 0
+    first_error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "plugin": self.plugin,
             "runs": self.runs,
             "drops": self.drops,
+            "errors": self.errors,
+            **({"first_error": self.first_error} if self.first_error is not None else {}),
             "latency_ms": {"p50": _round(self.latency_p50_ms, 3), "p95": _round(self.latency_p95_ms, 3)},
         }
 
 
+#: How a run ended (``summary`` ``status``). ``completed``: the whole source was read (or
+#: ``--max-frames``); ``truncated``: the source ended before its stated length or skipped damaged
+#: frames; ``source_lost``: a live source went away and did not come back; ``interrupted``: Ctrl-C,
+#: SIGTERM or a stop; ``error``: a detector, the source or an output failed.
+SUMMARY_STATUSES: tuple[str, ...] = ("completed", "truncated", "source_lost", "interrupted", "error")
+
+
 @dataclass(frozen=True)
 class SummaryRecord(Record):
-    """The last record of every run, also after an error or an interruption."""
+    """The last record of every run, also after an error or an interruption.
+
+    ``frames_skipped``: frames the source could not decode and skipped (``skipped_files``: the first
+    names of skipped image files); ``stalls``/``reconnects``: of a live source; ``abandoned``: threads
+    a stop left still busy, ``{"thread": "detector:NAME" | "reader" | "source-open", "frame": N}``.
+
+    Example:
+        >>> SummaryRecord(frame=-1, time=0.0, status="done")
+        Traceback (most recent call last):
+        ValueError: status must be one of completed, truncated, source_lost, interrupted, error, got 'done'
+    """
 
     type: ClassVar[str] = "summary"
-    status: str = "completed"  # completed | interrupted | error
+    status: str = "completed"
     error: str | None = None
     pipeline: str = ""
     source: str = ""
@@ -140,13 +167,18 @@ class SummaryRecord(Record):
     frames_read: int = 0
     frames_processed: int = 0
     frames_dropped: int = 0
+    frames_skipped: int = 0
+    skipped_files: tuple[str, ...] = ()
+    stalls: int = 0
+    reconnects: int = 0
+    abandoned: tuple[Mapping[str, Any], ...] = ()
     detectors: Mapping[str, DetectorStats] = field(default_factory=dict)
     fps: float = 0.0
     wall_time_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.status not in ("completed", "interrupted", "error"):
-            raise ValueError(f"status must be completed, interrupted or error, got {self.status!r}")
+        if self.status not in SUMMARY_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(SUMMARY_STATUSES)}, got {self.status!r}")
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -155,7 +187,16 @@ class SummaryRecord(Record):
             "pipeline": self.pipeline,
             "source": self.source,
             "mode": self.mode,
-            "frames": {"read": self.frames_read, "processed": self.frames_processed, "dropped": self.frames_dropped},
+            "frames": {
+                "read": self.frames_read,
+                "processed": self.frames_processed,
+                "dropped": self.frames_dropped,
+                "skipped": self.frames_skipped,
+            },
+            "skipped_files": [str(name) for name in self.skipped_files],
+            "stalls": self.stalls,
+            "reconnects": self.reconnects,
+            "abandoned": [dict(entry) for entry in self.abandoned],
             "detectors": {name: stats.to_json() for name, stats in self.detectors.items()},
             "fps": round(self.fps, 3),
             "wall_time_s": round(self.wall_time_s, 3),
@@ -323,35 +364,103 @@ def events_schema() -> dict[str, Any]:
 
 
 class JsonlSink:
-    """Writes records as JSON Lines to a file or stdout; each line is written whole and flushed.
+    """Writes records as JSON Lines to a file or stdout (``-``); each record in one write, flushed.
 
     A reader tailing the file never sees half a record, and a crash leaves only complete lines.
+    The file is opened at the first record, not before: a run that fails to start (a mistyped
+    source, a detector that does not load) leaves an existing file as it was. With ``append`` it
+    is appended to, never truncated. A write error (a full disk, ``/dev/full``) raises
+    `PipelineError` in one line, after cutting a regular file back to its last complete record;
+    a device or a pipe is written as it is.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.jsonl"
+        >>> sink = JsonlSink(str(path))
+        >>> path.exists()                       # nothing opened yet
+        False
+        >>> sink.write({"type": "summary"}); sink.close(); path.read_text()
+        '{"type":"summary"}\\n'
     """
 
     def __init__(self, target: str, append: bool = False) -> None:
         self.target = target
+        self.append = append
         self._owned = target != "-"
-        if self._owned:
-            try:
-                path = Path(target)
-                self._stream: IO[str] = path.open("a" if append else "w", encoding="utf-8")
-            except OSError as exc:
-                raise UserError(f"{target}: cannot open events file for writing: {exc.strerror or exc}") from exc
-        else:
-            self._stream = sys.stdout
+        self._fd: int | None = None
+        self._regular = False
         self.written = 0
 
-    def write(self, record: Mapping[str, Any]) -> None:
+    def open(self) -> None:
+        """Open (create, truncate unless appending) the file now; `write` does it at the first record."""
+        if not self._owned or self._fd is not None:
+            return
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if self.append else os.O_TRUNC)
         try:
-            self._stream.write(dumps(record))
-            self._stream.flush()
+            self._fd = os.open(self.target, flags, 0o666)
+        except OSError as exc:
+            raise UserError(f"{self.target}: cannot open events file for writing: {exc.strerror or exc}") from exc
+        self._regular = stat.S_ISREG(os.fstat(self._fd).st_mode)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        line = dumps(record)
+        if not self._owned:
+            try:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            except BrokenPipeError as exc:
+                raise SinkClosed("stdout: the reader closed the pipe") from exc
+            except OSError as exc:
+                raise PipelineError(
+                    f"stdout: cannot write events: {exc.strerror or exc} ({self.written} records written)"
+                ) from exc
+            self.written += 1
+            return
+        self.open()
+        assert self._fd is not None
+        data = line.encode("utf-8")
+        try:
+            view = memoryview(data)
+            while view:  # one write() in practice; a short write goes on where it stopped
+                view = view[os.write(self._fd, view) :]
         except BrokenPipeError as exc:
-            raise SinkClosed(f"{'stdout' if not self._owned else self.target}: the reader closed the pipe") from exc
+            raise SinkClosed(f"{self.target}: the reader closed the pipe") from exc
+        except OSError as exc:
+            cut = self.cut_to_last_record(len(data))
+            raise PipelineError(
+                f"{self.target}: cannot write events: {exc.strerror or exc}; {self.written} records written{cut}"
+            ) from exc
         self.written += 1
 
+    def cut_to_last_record(self, partial_max: int) -> str:
+        """Cut a regular file back to its last complete line (a record's first ``partial_max`` bytes at most).
+
+        Returns a note for the error message; never raises (it runs while reporting an error, or
+        from a signal handler on a second Ctrl-C).
+        """
+        if self._fd is None or not self._regular:
+            return ""
+        try:
+            size = os.fstat(self._fd).st_size
+            if size == 0:
+                return "; the file ends at its last complete record"
+            with open(self.target, "rb") as reader:
+                start = max(0, size - partial_max - 1)
+                reader.seek(start)
+                tail = reader.read(size - start)
+            newline = tail.rfind(b"\n")
+            keep = start + newline + 1 if newline >= 0 else start
+            if keep < size:
+                os.ftruncate(self._fd, keep)
+            return "; the file ends at its last complete record"
+        except OSError:
+            return ""
+
     def close(self) -> None:
-        if self._owned:
-            self._stream.close()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
 
 class CallbackSink:

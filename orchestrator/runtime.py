@@ -42,7 +42,7 @@ from detectors.detections import Detections
 from detectors.detector import Detector
 from detectors.errors import DetectorError
 from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
-from orchestrator.errors import PipelineError, UserError
+from orchestrator.errors import OrchestratorError, PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
 from orchestrator.frames import Frame, FrameStore, resize_source
 from orchestrator.scene import Scene
@@ -52,6 +52,14 @@ from orchestrator.sources import Source, open_source
 
 MODES = ("deterministic", "realtime")
 _POLL_S = 0.05
+#: After a stop, how long the threads together get to finish what they are doing before they are
+#: abandoned (they are daemons): a stop must end the run in about a second whatever a detector or
+#: the source is doing (a plugin stuck in a loop, a stream that stalls).
+_JOIN_BUDGET_S = 0.6
+#: Skipped file names the summary lists at most (the count is always whole).
+MAX_SKIPPED_NAMES = 20
+#: How a source's end ends the run (``source.end_status``): status and whether it is a failure.
+SOURCE_END_STATUSES = ("completed", "truncated", "source_lost", "error")
 #: Latencies kept per detector for the summary's percentiles: enough for hours at 30 fps.
 _LATENCY_WINDOW = 100_000
 
@@ -108,7 +116,7 @@ class ResultBoard:
 
 
 class _Counters:
-    """Figures for the summary; written by one thread each, read after the threads end."""
+    """Figures for the summary; each written by one thread, read after the threads end (or are abandoned)."""
 
     def __init__(self, names: list[str]) -> None:
         self.frames_read = 0
@@ -117,6 +125,9 @@ class _Counters:
         self.last_time = 0.0
         self.scheduled = dict.fromkeys(names, 0)
         self.runs = dict.fromkeys(names, 0)
+        #: Frames a detector with ``on_error: skip`` raised on (its result there is empty).
+        self.errors = dict.fromkeys(names, 0)
+        self.first_error: dict[str, str] = {}
         self.latencies: dict[str, deque[float]] = {n: deque(maxlen=_LATENCY_WINDOW) for n in names}
 
 
@@ -157,6 +168,13 @@ class Runtime:
         self._interrupted = False
         self._error: str | None = None
         self._error_lock = threading.Lock()
+        #: Why the source ended in error (set by the reader): frames read before it are still processed.
+        self._source_error: str | None = None
+        #: The reader stopped at ``max_frames``: the source was not read to its end, on purpose.
+        self._limit_reached = False
+        #: Thread name -> the frame it is working on (None while it waits): who a stop abandons, and where.
+        self._busy: dict[str, int | None] = {}
+        self._on_frame_failed = False
         self.mode = ""
         self._scenes: SceneBuilder | None = None
         #: Called by fusion after each frame with the frame and the scene (display, video-out,
@@ -167,12 +185,24 @@ class Runtime:
         #: After a run: the most frames the store held at once, and the most pending results.
         self.peak_frames_held = 0
         self.peak_results_held = 0
+        #: After a run: threads a stop left behind, still busy (``{"thread": name, "frame": index}``).
+        self.abandoned: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
-        """Ask the run to end: safe from a signal handler or another thread."""
+        """Ask the run to end: safe from a signal handler or another thread.
+
+        Waits in the runtime wake within `_POLL_S`; a source waiting to reconnect is interrupted.
+        """
         self._interrupted = True
         self._stop.set()
+        self._interrupt_source()
+
+    def _interrupt_source(self) -> None:
+        interrupt = getattr(self.source, "interrupt", None)
+        if interrupt is not None:
+            with contextlib.suppress(Exception):  # a stop must never fail
+                interrupt()
 
     def _fail(self, message: str) -> None:
         with self._error_lock:
@@ -184,17 +214,25 @@ class Runtime:
     def records(self) -> Iterator[dict[str, Any]]:
         """Run the pipeline, yielding each record (a JSON-ready dict) as fusion produces it.
 
-        The last record is always the summary. A detector failure yields the summary (status
-        ``error``) and then raises `PipelineError`; closing the iterator early stops the run.
+        The last record is always the summary, whose ``status`` says how the run ended:
+        ``completed`` (the whole source, or ``max_frames``), ``truncated`` (the source ended early
+        or skipped damaged frames), ``source_lost``, ``interrupted`` (`stop`) or ``error``. A
+        detector failure, a source error or a lost source yields the summary and then raises
+        `PipelineError`; frames read before a source error are processed first. Closing the
+        iterator early stops the run. A stop ends it within about a second: threads still busy
+        then (a hung detector or source) are abandoned and named in the summary's ``abandoned``.
         """
-        source = open_source(self.source_uri, self.config.source.fps)
+        started = time.perf_counter()
+        source = self._open_source()
+        if source is None:  # stopped while the source was opening
+            names = [spec.name for spec in self.config.detectors]
+            yield RecordStream().stamp(self._summary(None, _Counters(names), {}, time.perf_counter() - started))
+            return
         self.source = source
+        if self._stop.is_set():
+            self._interrupt_source()  # a stop that came while the source opened
         try:
             self._scenes = SceneBuilder(self.config, self.emit, fps=source.fps)
-        except BaseException:
-            source.close()
-            raise
-        try:
             detectors = self._load_detectors()
         except BaseException:
             source.close()
@@ -205,16 +243,14 @@ class Runtime:
         counters = _Counters(names)
         store = FrameStore(self.config.runtime.frame_buffer, drop_oldest=realtime, stop=self._stop)
         board = ResultBoard(capacity=max(8, 4 * store.capacity * max(1, len(names))), stop=self._stop)
-        threads = [
-            threading.Thread(
-                target=self._read, args=(source, detectors, store, counters, realtime), name="reader", daemon=True
-            )
-        ]
+        reader = threading.Thread(
+            target=self._read, args=(source, detectors, store, counters, realtime), name="reader", daemon=True
+        )
         # A second stage runs in its input's worker, right after it on the same frame: it needs that
         # result, and a thread of its own would only wait for it.
         stages = {spec.name: [(st, d) for st, d in detectors if st.input == spec.name] for spec, _ in detectors}
-        threads += [
-            threading.Thread(
+        workers = {
+            spec.name: threading.Thread(
                 target=self._work,
                 args=(spec, detector, stages[spec.name], store, board, counters, realtime),
                 name=f"detector:{spec.name}",
@@ -222,10 +258,11 @@ class Runtime:
             )
             for spec, detector in detectors
             if spec.input is None
-        ]
+        }
+        threads = [reader, *workers.values()]
         stream = RecordStream()
-        started = time.perf_counter()
         for thread in threads:
+            self._busy[thread.name] = None
             thread.start()
         finished = False
         try:
@@ -235,14 +272,18 @@ class Runtime:
             finished = True
         finally:
             self._stop.set()
+            self._interrupt_source()
             store.wake()
             board.wake()
-            for thread in threads:
-                thread.join(timeout=30)
-            for _, detector in detectors:
+            self.abandoned = self._join(threads)
+            left = {entry["thread"] for entry in self.abandoned}
+            for spec, detector in detectors:
+                if f"detector:{spec.input or spec.name}" in left:
+                    continue  # still inside the plugin: closing it under its feet could crash the process
                 with contextlib.suppress(Exception):  # closing must not mask the run's own outcome
                     detector.close()
-            source.close()
+            if reader.name not in left:
+                source.close()
             self.peak_frames_held, self.peak_results_held = store.peak, board.peak
         if not finished:  # pragma: no cover - only reached through GeneratorExit, which skips here
             return
@@ -250,38 +291,114 @@ class Runtime:
             # Relations still active end with the stream (also on Ctrl-C: nothing is left open).
             for record in self._scenes.finish(counters.last_frame, counters.last_time):
                 yield stream.stamp(record)
-        wall = time.perf_counter() - started
-        status = "error" if self._error else ("interrupted" if self._interrupted else "completed")
+        summary = self._summary(source, counters, board.discarded, time.perf_counter() - started)
+        yield stream.stamp(summary)
+        if summary.status in ("error", "source_lost"):
+            raise PipelineError(summary.error or f"source {summary.source}: {summary.status}")
+
+    def _open_source(self) -> Source | None:
+        """Open the source in a helper thread, so that a stop is not held up by a stream that never answers.
+
+        Returns None if the run was stopped first (the helper closes the source if it opens later);
+        raises what opening raised (`UserError` for a missing file, an unreachable stream, ...).
+        """
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                opened = open_source(self.source_uri, self.config.source.fps)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+                return
+            outcome["source"] = opened
+            if outcome.get("abandoned"):
+                opened.close()
+
+        opener = threading.Thread(target=target, name="source-open", daemon=True)
+        opener.start()
+        while opener.is_alive():
+            if self._interrupted:
+                outcome["abandoned"] = True
+                self.abandoned = [{"thread": opener.name, "frame": 0}]
+                if "source" in outcome:  # opened just now, after the check in the helper
+                    outcome["source"].close()
+                return None
+            opener.join(_POLL_S)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["source"]
+
+    def _join(self, threads: list[threading.Thread]) -> list[dict[str, Any]]:
+        """Join ``threads`` within `_JOIN_BUDGET_S` in all; the ones still alive, with their frame."""
+        deadline = time.monotonic() + _JOIN_BUDGET_S
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [
+            {"thread": thread.name, "frame": self._busy.get(thread.name)} for thread in threads if thread.is_alive()
+        ]
+
+    def _summary(
+        self, source: Source | None, counters: _Counters, discarded: dict[str, int], wall: float
+    ) -> SummaryRecord:
+        """The run's summary: how it ended, from the first failure to the source's own end status."""
+        status, error = self._status(source)
         stats = {}
-        for spec, _ in detectors:
+        for spec in self.config.detectors:
             lat = np.asarray(counters.latencies[spec.name], dtype=np.float64)
-            runs = counters.runs[spec.name]
+            runs, errors = counters.runs[spec.name], counters.errors[spec.name]
             stats[spec.name] = DetectorStats(
                 plugin=spec.plugin,
                 runs=runs,
-                drops=max(0, counters.scheduled[spec.name] - runs) + board.discarded.get(spec.name, 0),
+                drops=max(0, counters.scheduled[spec.name] - runs - errors) + discarded.get(spec.name, 0),
                 latency_p50_ms=float(np.percentile(lat, 50)) if lat.size else None,
                 latency_p95_ms=float(np.percentile(lat, 95)) if lat.size else None,
+                errors=errors,
+                first_error=counters.first_error.get(spec.name),
             )
-        yield stream.stamp(
-            SummaryRecord(
-                frame=counters.last_frame,
-                time=counters.last_time,
-                status=status,
-                error=self._error,
-                pipeline=self.config.name,
-                source=source.describe(),
-                mode=self.mode,
-                frames_read=counters.frames_read,
-                frames_processed=counters.frames_processed,
-                frames_dropped=counters.frames_read - counters.frames_processed,
-                detectors=stats,
-                fps=counters.frames_processed / wall if wall > 0 else 0.0,
-                wall_time_s=wall,
-            )
+        skipped_names = tuple(getattr(source, "skipped_names", ()) or ())
+        return SummaryRecord(
+            frame=counters.last_frame,
+            time=counters.last_time,
+            status=status,
+            error=error,
+            pipeline=self.config.name,
+            source=source.describe() if source is not None else str(self.source_uri),
+            mode=self.mode or self._requested_mode or "deterministic",
+            frames_read=counters.frames_read,
+            frames_processed=counters.frames_processed,
+            frames_dropped=counters.frames_read - counters.frames_processed,
+            frames_skipped=int(getattr(source, "frames_skipped", 0) or 0),
+            skipped_files=skipped_names[:MAX_SKIPPED_NAMES],
+            stalls=int(getattr(source, "stalls", 0) or 0),
+            reconnects=int(getattr(source, "reconnects", 0) or 0),
+            abandoned=tuple(self.abandoned),
+            detectors=stats,
+            fps=counters.frames_processed / wall if wall > 0 else 0.0,
+            wall_time_s=wall,
         )
+
+    def _status(self, source: Source | None) -> tuple[str, str | None]:
+        """``(status, error)``: a detector's failure first, then the source's, a stop, then how the source ended."""
         if self._error:
-            raise PipelineError(self._error)
+            return "error", self._error
+        if self._source_error:
+            return "error", self._source_error
+        if self._interrupted or source is None:
+            return "interrupted", None
+        if self._limit_reached:
+            return "completed", None
+        status = getattr(source, "end_status", None) or "completed"
+        if status not in SOURCE_END_STATUSES:  # a source plugin's own word: not ours to pass on as a status
+            return "error", f"source {source.describe()}: ended with unknown status {status!r}"
+        if status == "error":
+            return status, getattr(source, "end_error", None) or f"source {source.describe()}: failed"
+        if status == "source_lost":
+            reason = getattr(source, "end_error", None)
+            return status, reason or (
+                f"source {source.describe()}: lost after {counters_text(source)}; "
+                "the frames read until then were processed"
+            )
+        return status, None
 
     def _load_detectors(self) -> list[tuple[DetectorSpec, Detector]]:
         from orchestrator.modelstore.binding import bind_model_files
@@ -322,9 +439,15 @@ class Runtime:
         pace = realtime and not source.live and self.config.runtime.pace
         index = 0
         started = time.monotonic()
+        me = threading.current_thread().name
         try:
-            while not self._stop.is_set() and (self.max_frames is None or index < self.max_frames):
+            while not self._stop.is_set():
+                if self.max_frames is not None and index >= self.max_frames:
+                    self._limit_reached = True
+                    break
+                self._busy[me] = index
                 item = source.read()
+                self._busy[me] = None
                 if item is None:
                     break
                 bgr, time_s = item
@@ -338,19 +461,21 @@ class Runtime:
                 pixels = resize_source(bgr, self.config.source.resize)
                 due = {name for name, schedule in schedules if schedule.due(index, time_s)}
                 scheduled = frozenset(due | {name for name, input_name in stages if input_name in due})
-                for name in scheduled:
-                    counters.scheduled[name] += 1
+                for name_ in scheduled:
+                    counters.scheduled[name_] += 1
                 if not store.put(Frame(index, time_s, pixels, scheduled, channel_order="bgr")):
-                    for name in scheduled:  # never stored: not a drop of the detector
-                        counters.scheduled[name] -= 1
+                    for name_ in scheduled:  # never stored: not a drop of the detector
+                        counters.scheduled[name_] -= 1
                     break
                 counters.frames_read += 1
                 index += 1
-        except UserError as exc:
-            self._fail(str(exc))
+        except OrchestratorError as exc:
+            # Not `_fail`: the frames already read are still processed and written, then the summary says why.
+            self._source_error = str(exc)
         except Exception as exc:
-            self._fail(f"source {source.describe()}: failed at frame {index}: {type(exc).__name__}: {exc}")
+            self._source_error = f"source {source.describe()}: failed at frame {index}: {type(exc).__name__}: {exc}"
         finally:
+            self._busy[me] = None
             store.close()
 
     def _work(
@@ -364,23 +489,30 @@ class Runtime:
         realtime: bool,
     ) -> None:
         take = store.newest_scheduled if realtime else store.next_scheduled
+        name = threading.current_thread().name
         last = -1
         while True:
             frame = take(spec.name, last)
             if frame is None:
                 return
+            self._busy[name] = frame.index
             started = time.perf_counter()
             try:
                 detections = detector.detect_frame(frame.image(detector.channel_order), frame.index, frame.time_s)
                 if not isinstance(detections, Detections):
                     raise TypeError(f"detect returned {type(detections).__name__}, expected Detections")
             except Exception as exc:
-                self._fail(
-                    f"detector '{spec.name}' ({spec.plugin}) failed on frame {frame.index}: {type(exc).__name__}: {exc}"
-                )
-                store.wake()
-                board.wake()
-                return
+                if not self._detector_failed(spec, frame, exc, counters):
+                    store.wake()
+                    board.wake()
+                    return
+                # Skipped: this frame's result is empty, and so are its second stages' (they refine it).
+                board.post(DetectorResult(spec.name, frame.index, frame.time_s, Detections.empty(), 0.0))
+                for stage_spec, _ in stages:
+                    board.post(DetectorResult(stage_spec.name, frame.index, frame.time_s, Detections.empty(), 0.0))
+                self._busy[name] = None
+                last = frame.index
+                continue
             latency_ms = (time.perf_counter() - started) * 1000.0
             counters.runs[spec.name] += 1
             counters.latencies[spec.name].append(latency_ms)
@@ -390,7 +522,18 @@ class Runtime:
                     store.wake()
                     board.wake()
                     return
+            self._busy[name] = None
             last = frame.index
+
+    def _detector_failed(self, spec: DetectorSpec, frame: Frame, exc: Exception, counters: _Counters) -> bool:
+        """Count or report ``exc`` of detector ``spec`` on ``frame``; True if the run goes on (``on_error: skip``)."""
+        message = f"detector '{spec.name}' ({spec.plugin}) failed on frame {frame.index}: {type(exc).__name__}: {exc}"
+        if spec.on_error == "skip":
+            counters.errors[spec.name] += 1
+            counters.first_error.setdefault(spec.name, message)
+            return True
+        self._fail(message)
+        return False
 
     def _run_stage(
         self,
@@ -408,10 +551,10 @@ class Runtime:
             if not isinstance(refined, Detections):
                 raise TypeError(f"detect_on returned {type(refined).__name__}, expected Detections")
         except Exception as exc:
-            self._fail(
-                f"detector '{spec.name}' ({spec.plugin}) failed on frame {frame.index}: {type(exc).__name__}: {exc}"
-            )
-            return False
+            if not self._detector_failed(spec, frame, exc, counters):
+                return False
+            board.post(DetectorResult(spec.name, frame.index, frame.time_s, Detections.empty(), 0.0))
+            return True
         latency_ms = (time.perf_counter() - started) * 1000.0
         counters.runs[spec.name] += 1
         counters.latencies[spec.name].append(latency_ms)
@@ -457,11 +600,14 @@ class Runtime:
             self._notify(frame)
             counters.frames_processed += 1
             counters.last_frame, counters.last_time = frame.index, frame.time_s
+        # End of stream: let the workers finish the frames they hold, then apply what they found. A
+        # hung worker is waited for only until a stop (never `join()` without a bound: the process
+        # would be unkillable but by SIGKILL).
+        for thread in threads:
+            while thread.is_alive() and not self._stop.is_set():
+                thread.join(_POLL_S)
         if self._stop.is_set():
             return
-        # End of stream: let the workers finish the frames they hold, then apply what they found.
-        for thread in threads:
-            thread.join()
         leftovers = board.drain(counters.last_frame)
         if leftovers:
             # The tracker has already reported the last frame; what arrived after it is recorded only.
@@ -469,10 +615,28 @@ class Runtime:
             yield from self._scenes.record_late(leftovers)
 
     def _notify(self, frame: Frame) -> None:
-        if self.on_frame is not None and self._scenes is not None and self._scenes.scene is not None:
+        if self.on_frame is None or self._on_frame_failed or self._scenes is None or self._scenes.scene is None:
+            return
+        try:
             self.on_frame(frame, self._scenes.scene)
+        except Exception as exc:
+            # The video writer or the display failed: the run ends with an error summary, and the
+            # records of the frames fused so far stay written.
+            self._on_frame_failed = True
+            self._fail(str(exc) if isinstance(exc, OrchestratorError) else f"{type(exc).__name__}: {exc}")
 
     def _fuse_frame(self, frame: Frame, results: list[DetectorResult]) -> Iterator[Record]:
         """Everything fusion does for one frame, given the detector results that arrived for it."""
         assert self._scenes is not None
         yield from self._scenes.step(frame.index, frame.time_s, (frame.width, frame.height), results)
+
+
+def counters_text(source: Source) -> str:
+    """``"N reconnects, M stalls"`` of a live source, for a ``source_lost`` message.
+
+    Example:
+        >>> class S: reconnects, stalls = 3, 1
+        >>> counters_text(S())
+        '3 reconnect(s), 1 stall(s)'
+    """
+    return f"{getattr(source, 'reconnects', 0)} reconnect(s), {getattr(source, 'stalls', 0)} stall(s)"

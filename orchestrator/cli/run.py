@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 from typing import Any
 
@@ -30,7 +31,11 @@ def _max_frames(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the pipeline; exit 0, or 130/143 after Ctrl-C/SIGTERM (outputs flushed, summary written)."""
+    """Run the pipeline; exit 0 (also ``truncated``), 1 (failed, ``source_lost``), 130/143 (Ctrl-C/SIGTERM).
+
+    Outputs are checked before anything opens; after a stop the records so far are complete and
+    the summary is written within about a second; a second Ctrl-C (or SIGTERM) exits at once.
+    """
     from orchestrator.config import load_pipeline
     from orchestrator.errors import SinkClosed
     from orchestrator.events import JsonlSink
@@ -39,23 +44,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_pipeline(args.pipeline)
     runtime = Runtime(config, source=args.source, mode=args.mode, max_frames=args.max_frames)
     target = args.events if args.events is not None else config.outputs.events
+    _check_outputs(target, args.video_out, runtime.source_uri, args.pipeline)
     viewer = None
     if args.display or args.video_out or not args.quiet:
         from orchestrator.viewer import Viewer
 
         viewer = Viewer(runtime, video_out=args.video_out, display=args.display, progress=not args.quiet)
         runtime.on_frame = viewer
+    # Opened at the first record: a run that cannot start leaves an existing events file as it was.
     sink = JsonlSink(target, append=config.outputs.append if args.append is None else args.append)
     received: list[int] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
         received.append(signum)
+        if len(received) > 1:
+            # A second Ctrl-C: the user does not want to wait for anything. The file keeps whole records.
+            sink.cut_to_last_record(1 << 30)
+            eprint("interrupted again: exiting at once (no summary)")
+            os._exit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
         runtime.stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     summary: dict[str, Any] | None = None
+    records = runtime.records()
     try:
-        for record in runtime.records():
+        for record in records:
             sink.write(record)
             if record["type"] == "summary":
                 summary = record
@@ -66,10 +79,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         eprint(f"stopped: {exc}")
         return EXIT_OK
     except (PipelineError, UserError) as exc:
+        if target == "-" and summary is None:
+            silence_stdout()  # stdout failed (a full disk): the interpreter's exit flush would fail again
         if summary is not None and not args.quiet:
             eprint(summary_line(summary, target))
         raise exc
     finally:
+        records.close()  # stops the run (threads joined or abandoned) if it did not end by itself
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sink.close()
@@ -89,6 +105,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_outputs(events: str, video_out: str | None, source: str | int, pipeline: str) -> None:
+    """Every output writable, none of them an input or each other (`UserError`, exit 2), before anything opens."""
+    from orchestrator.outputs import check_output
+
+    inputs: dict[str, str] = {"pipeline file": pipeline}
+    if isinstance(source, str) and os.path.exists(source):
+        inputs["source"] = source
+    if events != "-":
+        check_output(events, "--events", inputs)
+        inputs["events file"] = events
+    if video_out:
+        check_output(video_out, "--video-out", inputs)
+
+
 def summary_line(summary: dict[str, Any], target: str) -> str:
     """The one status line printed after a run, from its ``summary`` record.
 
@@ -96,12 +126,28 @@ def summary_line(summary: dict[str, Any], target: str) -> str:
         >>> summary_line({"status": "completed", "frames": {"processed": 3, "dropped": 0}, "fps": 29.97,
         ...               "wall_time_s": 0.1, "mode": "deterministic"}, "-")
         'completed: 3 frames processed, 0 dropped, 30.0 fps, 0.10 s (deterministic); records in stdout'
+        >>> cut = {"status": "truncated", "frames": {"processed": 26, "dropped": 0, "skipped": 4}, "fps": 50.0,
+        ...        "wall_time_s": 0.52, "mode": "deterministic", "abandoned": [{"thread": "detector:a", "frame": 7}]}
+        >>> summary_line(cut, "e.jsonl").split("; ")  # doctest: +NORMALIZE_WHITESPACE
+        ['truncated: 26 frames processed, 0 dropped, 4 skipped (undecodable), 50.0 fps, 0.52 s (deterministic)',
+         'abandoned detector:a on frame 7', 'records in e.jsonl']
     """
     frames = summary["frames"]
     where = "stdout" if target == "-" else target
+    extra = ""
+    if frames.get("skipped"):
+        extra += f", {frames['skipped']} skipped (undecodable)"
+    if summary.get("stalls"):
+        extra += f", {summary['stalls']} stall(s)"
+    if summary.get("reconnects"):
+        extra += f", {summary['reconnects']} reconnect(s)"
+    left = "".join(
+        f"; abandoned {entry['thread']}" + (f" on frame {entry['frame']}" if entry.get("frame") is not None else "")
+        for entry in summary.get("abandoned") or ()
+    )
     return (
-        f"{summary['status']}: {frames['processed']} frames processed, {frames['dropped']} dropped, "
-        f"{summary['fps']:.1f} fps, {summary['wall_time_s']:.2f} s ({summary['mode']}); records in {where}"
+        f"{summary['status']}: {frames['processed']} frames processed, {frames['dropped']} dropped{extra}, "
+        f"{summary['fps']:.1f} fps, {summary['wall_time_s']:.2f} s ({summary['mode']}){left}; records in {where}"
     )
 
 

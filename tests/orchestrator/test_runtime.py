@@ -116,6 +116,7 @@ def test_deterministic_order_and_schedules(jittery_pipeline: Path) -> None:
 
 
 def test_frames_are_converted_to_rgb_once_and_shared(tmp_path: Path) -> None:
+    """The reader keeps BGR; the first RGB detector on a frame converts it, the others share that array."""
     video = make_video(tmp_path / "clip.avi", frames=6)
     pipeline = write_pipeline(
         tmp_path / "p.yaml",
@@ -347,7 +348,8 @@ def test_image_folder_in_natural_order_and_undecodable_image(tmp_path: Path) -> 
 def test_max_frames_and_source_override(tmp_path: Path, small_video: Path) -> None:
     pipeline = write_pipeline(tmp_path / "p.yaml", "version: 1\ndetectors:\n  a: {plugin: testing.noop}\n")
     records = _records(pipeline, source=str(small_video), max_frames=7)
-    assert records[-1]["frames"] == {"read": 7, "processed": 7, "dropped": 0}
+    assert records[-1]["frames"] == {"read": 7, "processed": 7, "dropped": 0, "skipped": 0}
+    assert records[-1]["status"] == "completed"  # the frames asked for: not a truncated source
     with pytest.raises(UserError, match="no source"):
         Runtime(load_pipeline(pipeline))
 

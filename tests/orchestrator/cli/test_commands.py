@@ -143,7 +143,7 @@ def test_run_to_stdout_writes_only_json_lines(scene: Path) -> None:
     assert hands[1] == []
     summary = records[-1]
     assert summary["type"] == "summary" and summary["status"] == "completed"
-    assert summary["frames"] == {"read": 12, "processed": 12, "dropped": 0}
+    assert summary["frames"] == {"read": 12, "processed": 12, "dropped": 0, "skipped": 0}
     # People's messages go to stderr: exactly the status line.
     (line,) = result.stderr.splitlines()
     assert STATUS_LINE.match(line).groups() == ("12", "0", "deterministic", "stdout")
@@ -264,7 +264,37 @@ def _empty_image_folder(d: Path) -> tuple[list[str], str]:
 
 def _events_folder_missing(d: Path) -> tuple[list[str], str]:
     target = d / "absent" / "events.jsonl"
-    return ["--events", str(target)], f"error: {target}: cannot open events file for writing: No such file or directory"
+    return ["--events", str(target)], f"error: --events {target}: folder {d / 'absent'} does not exist"
+
+
+def _events_is_a_folder(d: Path) -> tuple[list[str], str]:
+    return ["--events", str(d)], f"error: --events {d}: is a folder; expected a file path"
+
+
+def _events_is_the_source(d: Path) -> tuple[list[str], str]:
+    video = make_video(d / "clip.avi", frames=3)
+    return ["--source", str(video), "--events", str(video)], (
+        f"error: --events {video}: is the source ({video}); refusing to write over it"
+    )
+
+
+def _events_is_the_pipeline(d: Path) -> tuple[list[str], str]:
+    pipeline = write_pipeline(d / "p.yaml", "version: 1\nsource: {uri: 0}\ndetectors:\n  a: {plugin: testing.noop}\n")
+    return [str(pipeline), "--events", str(d / "." / "p.yaml")], (
+        f"error: --events {d / '.' / 'p.yaml'}: is the pipeline file ({pipeline}); refusing to write over it"
+    )
+
+
+def _video_out_is_the_source(d: Path) -> tuple[list[str], str]:
+    video = make_video(d / "clip.avi", frames=3)
+    return ["--source", str(video), "--video-out", str(video)], (
+        f"error: --video-out {video}: is the source ({video}); refusing to write over it"
+    )
+
+
+def _video_out_folder_missing(d: Path) -> tuple[list[str], str]:
+    target = d / "absent" / "out.mp4"
+    return ["--video-out", str(target)], f"error: --video-out {target}: folder {d / 'absent'} does not exist"
 
 
 ERRORS = {
@@ -278,6 +308,11 @@ ERRORS = {
     "empty-video": _empty_video,
     "empty-image-folder": _empty_image_folder,
     "events-folder-missing": _events_folder_missing,
+    "events-is-a-folder": _events_is_a_folder,
+    "events-is-the-source": _events_is_the_source,
+    "events-is-the-pipeline": _events_is_the_pipeline,
+    "video-out-is-the-source": _video_out_is_the_source,
+    "video-out-folder-missing": _video_out_folder_missing,
 }
 
 
