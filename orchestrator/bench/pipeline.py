@@ -171,9 +171,35 @@ def _plot(stages: dict[str, dict[str, float]], path: str) -> None:
     plt.close(fig)
 
 
+def _print_baseline(result: dict[str, Any]) -> None:
+    print(f"machine: {_machine()}")
+    runs = len(result["runs"])
+    print(f"{result['pipeline']} on {result['source']} ({result['frames']} frames), median of {runs} runs:")
+    print(f"  seed loop (EgoHands SSD in TensorFlow at 320x240, one thread): {result['seed_fps']:.1f} fps")
+    print(f"  {result['pipeline']} (threaded, deterministic, records encoded): {result['pipeline_fps']:.1f} fps")
+    ratio = result["ratio"]
+    print(f"  ratio: {ratio:.2f}x" if ratio is not None else "  ratio: n/a")
+    for title, stages in (("seed loop", result["seed_cpu_ms"]), (result["pipeline"], result["pipeline_cpu_ms"])):
+        total = sum(stages.values())
+        print(f"CPU ms per frame, {title} (one-thread loop, all threads' CPU): total {total:.2f}")
+        for name, value in stages.items():
+            print(f"  {name:<32} {value:8.3f}")
+
+
 def cmd_bench_pipeline(args: argparse.Namespace) -> int:
     if not Path(args.source).is_file():
         raise UserError(f"{args.source}: no such video file")
+    if args.runs < 1:
+        raise UserError(f"--runs: expected an integer >= 1, got {args.runs}")
+    if args.baseline == "seed":
+        from orchestrator.bench.seed import compare
+
+        result = compare(args.pipeline, args.source, runs=args.runs, max_frames=args.max_frames)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            _print_baseline(result)
+        return 0
     result = measure(args.pipeline, args.source, max_frames=args.max_frames)
     if args.plot:
         _plot(result["stages_ms"], args.plot)
@@ -212,4 +238,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames of each run")
     parser.add_argument("--json", action="store_true", help="print the rows: mode, width, height, display, fps")
     parser.add_argument("--plot", metavar="PNG", help="write a bar chart of per-stage latency")
+    parser.add_argument(
+        "--baseline",
+        choices=["seed"],
+        help="instead of the table: the seed project's loop (EgoHands SSD in TensorFlow at 320x240, one "
+        "thread) and the pipeline alternately in this process, their fps, ratio and CPU per stage",
+    )
+    parser.add_argument("--runs", type=int, default=3, metavar="N", help="with --baseline: runs of each (median)")
     parser.set_defaults(handler=cmd_bench_pipeline)

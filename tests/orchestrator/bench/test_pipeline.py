@@ -21,9 +21,7 @@ def test_bench_pipeline_json_rows_and_plot(tmp_path: Path, run_cli) -> None:
         tracker: {type: sort, detector: hands}
         """,
     )
-    result = run_cli(
-        "bench-pipeline", pipeline, "--source", "clip.avi", "--json", "--plot", "stages.png", cwd=tmp_path
-    )
+    result = run_cli("bench-pipeline", pipeline, "--source", "clip.avi", "--json", "--plot", "stages.png", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert {(r["mode"], r["width"], r["height"], r["display"]) for r in rows} == {
@@ -34,3 +32,42 @@ def test_bench_pipeline_json_rows_and_plot(tmp_path: Path, run_cli) -> None:
     }
     assert all(r["fps"] > 0 for r in rows)
     assert (tmp_path / "stages.png").stat().st_size > 1000
+
+
+def test_baseline_seed_runs_both_loops_and_reports_their_ratio(tmp_path: Path, run_cli, real_models: Path) -> None:
+    """``--baseline seed``: the seed loop (real EgoHands model in TensorFlow) against a pipeline, same frames."""
+    make_video(tmp_path / "clip.avi", frames=8, size=(480, 360))
+    write_fixture(tmp_path / "hands.yaml", {i: [{"box": [40, 60, 120, 160]}] for i in range(8)})
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        """
+        version: 1
+        detectors:
+          hands: {plugin: testing.scripted, params: {fixture: hands.yaml}}
+        tracker: {type: sort, detector: hands}
+        outputs: {records: [tracks]}
+        """,
+    )
+    args = ("bench-pipeline", pipeline, "--source", "clip.avi", "--baseline", "seed", "--runs", "2")
+    result = run_cli(*args, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["frames"] == 8 and len(out["runs"]) == 2
+    assert all(r["seed_fps"] > 0 and r["pipeline_fps"] > 0 for r in out["runs"])
+    assert out["ratio"] == round(out["pipeline_fps"] / out["seed_fps"], 3)
+    assert set(out["seed_cpu_ms"]) == {"decode", "resize", "convert", "detect: hands.egohands (tf)"}
+    assert {"decode", "detect: hands", "track + relate", "records"} <= set(out["pipeline_cpu_ms"])
+    # the scripted detector takes RGB, so its frames are converted once each
+    assert "convert" in out["pipeline_cpu_ms"]
+    text = run_cli(*args[:-2], "--runs", "1", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "ratio:" in text.stdout and "seed loop" in text.stdout
+
+
+def test_baseline_runs_must_be_positive(tmp_path: Path, run_cli) -> None:
+    make_video(tmp_path / "clip.avi", frames=2)
+    pipeline = write_pipeline(tmp_path / "p.yaml", "version: 1\ndetectors: {hands: {plugin: testing.noop}}\n")
+    result = run_cli(
+        "bench-pipeline", pipeline, "--source", "clip.avi", "--baseline", "seed", "--runs", "0", cwd=tmp_path
+    )
+    assert result.returncode == 2 and result.stderr.strip().endswith("--runs: expected an integer >= 1, got 0")
