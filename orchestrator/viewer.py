@@ -19,7 +19,7 @@ from typing import Any
 
 from orchestrator.errors import UserError
 from orchestrator.frames import Frame
-from orchestrator.render import Display, FrameView, RenderWorker, VideoOut, display_available
+from orchestrator.render import Display, FrameView, RenderWorker, VideoOut, check_video_out, display_available
 from orchestrator.scene import Scene
 
 
@@ -38,6 +38,8 @@ class Viewer:
         self._tracked = runtime.config.tracked_detectors
         if display and not display_available():
             raise UserError("--display: no display available (is DISPLAY set, and OpenCV built with GTK or Qt?)")
+        if video_out:
+            check_video_out(video_out)  # before anything runs: a bad path is one line, no records written
 
     def _open(self, frame: Frame) -> None:
         source = self.runtime.source

@@ -9,7 +9,8 @@
 
 Modules: `view` (`FrameView`: a `Scene` plus the image and the HUD's extras), `style` (`Style`
 and its pixel sizes), `colors` (per-id and per-label colours), `draw` (`render`), `video`
-(`FrameSink`, `VideoOut`), `display` (`display_available`, `Display`) and `worker` (`RenderWorker`).
+(`FrameSink`, `VideoOut`, `check_video_out`, `letterbox`), `display` (`display_available`,
+`Display`) and `worker` (`RenderWorker`).
 
 `render` turns one `FrameView` into a new BGR image (what ``cv2.imshow`` and ``cv2.VideoWriter``
 take); the source frame is never modified. The legend:
@@ -53,7 +54,7 @@ from orchestrator.render.colors import label_color, track_color
 from orchestrator.render.display import Display, display_available
 from orchestrator.render.draw import render
 from orchestrator.render.style import DEFAULT_STYLE, Color, Style
-from orchestrator.render.video import FrameSink, VideoOut
+from orchestrator.render.video import FrameSink, VideoOut, check_video_out, letterbox
 from orchestrator.render.view import FrameView
 from orchestrator.render.worker import RenderWorker
 
@@ -66,8 +67,10 @@ __all__ = [
     "RenderWorker",
     "Style",
     "VideoOut",
+    "check_video_out",
     "display_available",
     "label_color",
+    "letterbox",
     "render",
     "track_color",
 ]

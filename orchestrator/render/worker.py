@@ -190,7 +190,13 @@ class RenderWorker:
             except Exception as exc:
                 with self._cond:
                     if self._error is None:
-                        self._error = PipelineError(f"renderer failed closing its output: {type(exc).__name__}: {exc}")
+                        # A sink's own report (a video file found incomplete) names its file: keep it as it is.
+                        message = (
+                            str(exc)
+                            if isinstance(exc, PipelineError)
+                            else f"renderer failed closing its output: {type(exc).__name__}: {exc}"
+                        )
+                        self._error = PipelineError(message)
                         self._error.__cause__ = exc
         if self.display is not None:
             with contextlib.suppress(Exception):  # a window that will not close must not fail the run
