@@ -313,6 +313,15 @@ _SORT_SCHEMA: dict[str, Any] = {
             "description": "lead (in summed side scores) the voted side of a track needs before the track refuses "
             "detections of the other side; until then both sides match and vote",
         },
+        "duplicate_overlap": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0,
+            "description": "an unmatched detection starts no track when it and a confirmed or lost track's box overlap "
+            "by at least this share of the smaller box (a second box on an object already tracked, e.g. the object "
+            "with the hand on it); 0: off",
+        },
         "lost_velocity_decay": {
             "type": "number",
             "minimum": 0,
@@ -365,6 +374,7 @@ class SortTracker(Tracker):
         acceleration_noise: float = 0.02,
         lost_velocity_decay: float = 1.0,
         side_margin: float = 1.0,
+        duplicate_overlap: float = 0.0,
     ) -> None:
         params = dict(
             min_hits=min_hits,
@@ -380,6 +390,7 @@ class SortTracker(Tracker):
             acceleration_noise=acceleration_noise,
             lost_velocity_decay=lost_velocity_decay,
             side_margin=side_margin,
+            duplicate_overlap=duplicate_overlap,
         )
         check_params("sort tracker", self.params_schema, params)
         if low_score > high_score:
@@ -397,6 +408,7 @@ class SortTracker(Tracker):
         self.acceleration_noise = float(acceleration_noise)
         self.lost_velocity_decay = float(lost_velocity_decay)
         self.side_margin = float(side_margin)
+        self.duplicate_overlap = float(duplicate_overlap)
         self.reset()
 
     def reset(self) -> None:
@@ -535,11 +547,16 @@ class SortTracker(Tracker):
     def _may_start(
         self, candidates: Sequence[int], dets: Detections, tracks: Sequence[_LiveTrack], sides: Sequence[str | None]
     ) -> list[int]:
-        """The unmatched detections that may start tracks: not those barred only by a track's settled side.
+        """The unmatched detections that may start tracks: not those barred by a track's settled side or box.
 
         A detection that overlaps (IoU >= ``min_iou``) a track whose settled side is the opposite of
         the detection's is that track's hand with its side misread, far more often than a new hand.
+        With ``duplicate_overlap``, a detection that overlaps a confirmed or lost track by that share
+        of the smaller box is a second box on that object (the object and the hand on it, or one half
+        of it), not a new object.
         """
+        if candidates and self.duplicate_overlap > 0:
+            candidates = [d for d in candidates if not self._duplicate(dets.boxes[d], tracks)]
         barred_sides = [side for side in sides if side is not None]
         if not candidates or not barred_sides or not dets.has_sides:
             return list(candidates)
@@ -553,6 +570,20 @@ class SortTracker(Tracker):
             if not barred:
                 keep.append(d_index)
         return keep
+
+    def _duplicate(self, box: Any, tracks: Sequence[_LiveTrack]) -> bool:
+        """Whether ``box`` overlaps a confirmed or lost track by ``duplicate_overlap`` of the smaller box."""
+        x1, y1, x2, y2 = (float(v) for v in box)
+        area = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+        for track in tracks:
+            if track.state == TENTATIVE:
+                continue
+            tx1, ty1, tx2, ty2 = track.kf.box
+            inter = max(0.0, min(x2, tx2) - max(x1, tx1)) * max(0.0, min(y2, ty2) - max(y1, ty1))
+            smaller = min(area, max(0.0, tx2 - tx1) * max(0.0, ty2 - ty1))
+            if smaller > 0 and inter >= self.duplicate_overlap * smaller:
+                return True
+        return False
 
     def _claim(self, track: _LiveTrack, key: tuple[int, int], live: set[int]) -> None:
         """Record that ``track`` took detection ``key``; during a replay, settle the track's id.

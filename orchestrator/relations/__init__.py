@@ -9,7 +9,7 @@ The ``relations:`` section of a pipeline::
           type: sort                  #   a registered tracker name (required when tracker is given)
           params: {label_vote: true, min_hits: 1, max_age_frames: 15}    # its parameters
         not_hand:                     # object boxes that are a hand are ignored (default: as below)
-          labels: [person]            #   only boxes with these labels can be a hand; [] turns the filter off
+          labels: [person]            #   only these labels can be a hand; [] turns the filter off, `any`: every label
           min_hand_overlap: 0.5       #   ... when a hand box covers >= this share of the box, or IoU >= this; (0, 1]
       report:                         # the relations, by name (at least one; names match ^[A-Za-z_][A-Za-z0-9_.-]*$)
         holding:

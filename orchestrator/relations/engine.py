@@ -134,7 +134,7 @@ class _PairState:
 def is_hand_like(obj: Track, hands: Sequence[Track], rule: NotHandSpec) -> bool:
     """Whether an object box is one of the hands (COCO detects hands and arms as ``person``).
 
-    True when its label is one of ``rule.labels`` and some hand box covers at least
+    True when its label is one of ``rule.labels`` (any label when that is ``None``) and some hand box covers at least
     ``rule.min_hand_overlap`` of its area. (An IoU of at least that much implies the same, since
     the union is never smaller than the object box: the "or IoU" of the grammar needs no test.)
 
@@ -144,8 +144,10 @@ def is_hand_like(obj: Track, hands: Sequence[Track], rule: NotHandSpec) -> bool:
         True
         >>> is_hand_like(Track(3, (1, 1, 9, 9), 0.5, "cup", 41), [hand], NotHandSpec())
         False
+        >>> is_hand_like(Track(3, (1, 1, 9, 9), 0.1, "bottle", 39), [hand], NotHandSpec(labels=None))
+        True
     """
-    if obj.label not in rule.labels:
+    if not rule.may_be_hand(obj.label):
         return False
     limit = rule.min_hand_overlap
     return any(covered_share(h.box, obj.box) >= limit for h in hands)
@@ -248,7 +250,7 @@ class RelationEngine:
             self._remember_centres(self._hand_centres, hands_by_id)
             self._remember_centres(self._object_centres, objects_by_id)
         rule = self.spec.objects.not_hand
-        hand_like = {oid for oid, o in objects_by_id.items() if is_hand_like(o, hands, rule)} if rule.labels else set()
+        hand_like = {oid for oid, o in objects_by_id.items() if is_hand_like(o, hands, rule)} if rule.active else set()
 
         ends: list[tuple[_Key, Record]] = []
         starts: list[_Key] = []

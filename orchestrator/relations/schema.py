@@ -78,11 +78,13 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "description": "Object boxes that are a hand (COCO calls hands and arms 'person') are ignored.",
                     "properties": {
                         "labels": {
-                            "type": "array",
-                            "uniqueItems": True,
-                            "items": {"type": "string", "minLength": 1},
+                            "oneOf": [
+                                {"type": "array", "uniqueItems": True, "items": {"type": "string", "minLength": 1}},
+                                {"const": "any"},
+                            ],
                             "description": "Only boxes with these labels can be taken for a hand (default [person]; "
-                            "[] turns the filter off).",
+                            "[] turns the filter off; 'any': a box of any label, for detectors that call a hand "
+                            "'bottle' or 'cell phone').",
                         },
                         "min_hand_overlap": _fraction(
                             "A box is a hand when a hand box covers at least this share of it, or their IoU is at "

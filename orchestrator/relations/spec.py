@@ -57,15 +57,29 @@ class ObjectTrackerSpec:
 
 @dataclass(frozen=True)
 class NotHandSpec:
-    """Which object boxes are taken for a hand (and ignored). ``labels=()`` turns the filter off."""
+    """Which object boxes are taken for a hand (and ignored).
 
-    labels: tuple[str, ...] = DEFAULT_NOT_HAND_LABELS
+    ``labels=()`` turns the filter off; ``labels=None`` (YAML ``any``) lets a box of any label be
+    a hand: CenterNet sees a bare hand as "bottle 0.11" or "cell phone 0.10" on egocentric footage.
+    """
+
+    labels: tuple[str, ...] | None = DEFAULT_NOT_HAND_LABELS
     min_hand_overlap: float = DEFAULT_MIN_HAND_OVERLAP
 
     def __post_init__(self) -> None:
         if not 0.0 < self.min_hand_overlap <= 1.0:
             raise ValueError(f"not_hand: min_hand_overlap must lie in (0, 1], got {self.min_hand_overlap!r}")
-        object.__setattr__(self, "labels", tuple(self.labels))
+        if self.labels is not None:
+            object.__setattr__(self, "labels", tuple(self.labels))
+
+    @property
+    def active(self) -> bool:
+        """Whether any box can be taken for a hand (``labels`` not empty)."""
+        return self.labels is None or bool(self.labels)
+
+    def may_be_hand(self, label: str) -> bool:
+        """Whether a box with this label can be taken for a hand."""
+        return self.labels is None or label in self.labels
 
 
 @dataclass(frozen=True)
@@ -195,7 +209,7 @@ class RelationsSpec:
                 "detector": self.objects.detector,
                 "tracker": {"type": self.objects.tracker.type, "params": dict(self.objects.tracker.params)},
                 "not_hand": {
-                    "labels": list(self.objects.not_hand.labels),
+                    "labels": "any" if self.objects.not_hand.labels is None else list(self.objects.not_hand.labels),
                     "min_hand_overlap": self.objects.not_hand.min_hand_overlap,
                 },
             },
@@ -248,8 +262,9 @@ def parse_relations(
         else ObjectTrackerSpec(tracker_raw["type"], dict(tracker_raw.get("params") or {}))
     )
     not_hand_raw = objects_raw.get("not_hand") or {}
+    not_hand_labels = not_hand_raw.get("labels", DEFAULT_NOT_HAND_LABELS)
     not_hand = NotHandSpec(
-        labels=tuple(not_hand_raw.get("labels", DEFAULT_NOT_HAND_LABELS)),
+        labels=None if not_hand_labels == "any" else tuple(not_hand_labels),
         min_hand_overlap=float(not_hand_raw.get("min_hand_overlap", DEFAULT_MIN_HAND_OVERLAP)),
     )
 

@@ -697,6 +697,28 @@ def test_class_aware_keeps_two_tracks_and_no_vote_keeps_the_last_label() -> None
     ]
 
 
+@pytest.mark.parametrize(
+    ("duplicate_overlap", "second_box", "tracks"),
+    [
+        (0.0, (390, 250, 530, 470), 2),  # off: a second box on the object starts a second track
+        (0.8, (390, 250, 530, 470), 1),  # the object wholly inside it: a duplicate
+        (0.8, (410, 250, 550, 470), 1),  # 110 of 120 px of the object's width inside: 0.92 >= 0.8
+        (0.8, (440, 250, 580, 470), 2),  # 80 of 120 px: 0.67 < 0.8, another object
+        (0.5, (440, 250, 580, 470), 1),
+    ],
+)
+def test_duplicate_overlap_starts_no_track_on_a_second_box_of_a_tracked_object(
+    duplicate_overlap: float, second_box: tuple, tracks: int
+) -> None:
+    # CenterNet gives an object (400..520 x 300..460) a second, larger box with the hand on it (egodex USB hub).
+    tracker = SortTracker(label_vote=True, duplicate_overlap=duplicate_overlap, **OBJECT_PARAMS)
+    tracker.update(0, [(0, _labelled((400, 300, 520, 460), "bottle", 0.3))])
+    both = Detections.concat([_labelled((400, 300, 520, 460), "bottle", 0.3), _labelled(second_box, "cup", 0.2)])
+    got = tracker.update(1, [(1, both)])
+    assert len(got) == tracks
+    assert got[0].track_id == 1 and got[0].box == pytest.approx((400, 300, 520, 460), abs=1.0)
+
+
 def test_label_vote_tie_keeps_the_earlier_label_and_all_labels_vote() -> None:
     tracker = SortTracker(label_vote=True, min_hits=1)
     box = (100, 100, 200, 200)

@@ -333,6 +333,8 @@ def test_updates_while_active() -> None:
         ("cup", (120, 120, 180, 180), NotHandSpec(), False),  # only the listed labels
         ("cup", (120, 120, 180, 180), NotHandSpec(labels=("person", "cup")), True),
         ("person", (120, 120, 180, 180), NotHandSpec(labels=()), False),  # filter off
+        ("bottle", (120, 120, 180, 180), NotHandSpec(labels=None), True),  # any label: a hand seen as a bottle
+        ("bottle", (160, 100, 260, 200), NotHandSpec(labels=None), False),  # ... but only where the hand is
     ],
 )
 def test_is_hand_like(label: str, box: tuple, rule: NotHandSpec, expected: bool) -> None:

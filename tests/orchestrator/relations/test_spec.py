@@ -143,6 +143,14 @@ def test_not_hand_can_be_turned_off() -> None:
     assert spec.objects.not_hand == NotHandSpec((), 0.5)
 
 
+def test_not_hand_any_label() -> None:
+    spec, issues = parse_relations(with_changes(("objects", "not_hand"), {"labels": "any"}), DETECTORS, LABELS)
+    assert issues == [] and spec is not None
+    assert spec.objects.not_hand == NotHandSpec(None, 0.5)
+    assert spec.to_dict()["objects"]["not_hand"]["labels"] == "any"
+    assert parse_relations(spec.to_dict(), DETECTORS, LABELS) == (spec, [])
+
+
 HOLDING = ("relations", "report", "holding")
 SEMANTIC_ISSUES = [
     (
