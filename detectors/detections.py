@@ -265,6 +265,100 @@ class Detections:
             tuple(score for p in parts for score in p.side_scores),
         )
 
+    @classmethod
+    def from_supervision(cls, detections: Any, label_names: Sequence[str] | None = None) -> Detections:
+        """Build from a ``supervision.Detections`` (the optional ``supervision`` extra).
+
+        Boxes come from ``xyxy`` (pixels), scores from ``confidence``, class ids from ``class_id``,
+        labels from ``data["class_name"]`` or else by class id from ``label_names``. Sides
+        (``data["side"]``, ``data["side_score"]``) and keypoints (``data["keypoints"]`` ``(N, K, 3)``
+        with ``metadata["keypoint_names"]``) are read back when present, as `to_supervision` writes
+        them. Masks and ``tracker_id`` are not kept (a `Detections` has neither).
+
+        Raises `DetectionsError` without ``confidence`` or ``class_id``, without labels (no
+        ``class_name`` and no ``label_names``), or for values a `Detections` refuses.
+
+        Example:
+            >>> import pytest; sv = pytest.importorskip("supervision")  # the optional extra
+            >>> found = sv.Detections(xyxy=np.array([[10.0, 20, 50, 80]]), confidence=np.array([0.9]),
+            ...                       class_id=np.array([1]))
+            >>> d = Detections.from_supervision(found, label_names=["person", "cup"])
+            >>> d.boxes.tolist(), d.labels, d.class_ids.tolist()
+            ([[10.0, 20.0, 50.0, 80.0]], ('cup',), [1])
+        """
+        if detections.confidence is None or detections.class_id is None:
+            missing = "confidence" if detections.confidence is None else "class_id"
+            raise DetectionsError(f"supervision Detections without {missing}: a Detections needs scores and class ids")
+        class_ids = np.asarray(detections.class_id).astype(np.int64).reshape(-1)
+        data = detections.data or {}
+        if "class_name" in data:
+            labels = tuple(str(label) for label in data["class_name"])
+        elif label_names is not None:
+            if class_ids.size and (class_ids.min() < 0 or class_ids.max() >= len(label_names)):
+                raise DetectionsError(
+                    f"class id {int(class_ids.max())} is out of range for {len(label_names)} label_names"
+                )
+            labels = tuple(label_names[int(i)] for i in class_ids)
+        else:
+            raise DetectionsError("supervision Detections without data['class_name']: pass label_names")
+        sides: tuple[str | None, ...] = ()
+        side_scores: tuple[float | None, ...] = ()
+        if "side" in data:
+            sides = tuple(None if side is None or side == "" else str(side) for side in data["side"])
+            raw = data.get("side_score", [None] * len(sides))
+            side_scores = tuple(
+                None if side is None or score is None or not np.isfinite(score) else float(score)
+                for side, score in zip(sides, raw, strict=True)
+            )
+        keypoints = data.get("keypoints")
+        names = tuple((detections.metadata or {}).get("keypoint_names", ())) if keypoints is not None else ()
+        return cls(
+            np.asarray(detections.xyxy, np.float32).reshape(-1, 4),
+            np.asarray(detections.confidence),
+            class_ids,
+            labels,
+            None if keypoints is None else np.asarray(keypoints, np.float32),
+            names,
+            sides,
+            side_scores,
+        )
+
+    def to_supervision(self) -> Any:
+        """These detections as a ``supervision.Detections`` (the optional ``supervision`` extra).
+
+        ``xyxy`` (float32 ``(N, 4)`` pixels), ``confidence`` (float32 ``(N,)``), ``class_id``
+        (int ``(N,)``, the detector's class ids) and ``data["class_name"]`` (the labels, which
+        supervision's ``LabelAnnotator`` shows); with sides, ``data["side"]`` (``"left"`` /
+        ``"right"`` / ``None``) and ``data["side_score"]`` (NaN where unknown); with keypoints,
+        ``data["keypoints"]`` ``(N, K, 3)`` and ``metadata["keypoint_names"]``. The arrays are
+        writable copies. Raises `ImportError` naming the extra when supervision is not installed.
+
+        Example:
+            >>> import pytest; _ = pytest.importorskip("supervision")  # the optional extra
+            >>> d = Detections.from_lists([[10, 20, 50, 80]], [0.9], [0], ["hand"], sides=["left"], side_scores=[0.8])
+            >>> s = d.to_supervision()
+            >>> s.xyxy.tolist(), s.class_id.tolist(), s.data["class_name"].tolist(), s.data["side"].tolist()
+            ([[10.0, 20.0, 50.0, 80.0]], [0], ['hand'], ['left'])
+            >>> Detections.from_supervision(s) == d
+            True
+        """
+        sv = import_supervision()
+        data: dict[str, Any] = {"class_name": np.array(self.labels, dtype=str).reshape(-1)}
+        if self.has_sides:
+            data["side"] = np.array(self.sides, dtype=object)
+            data["side_score"] = np.array([np.nan if s is None else s for s in self.side_scores], dtype=np.float64)
+        metadata: dict[str, Any] = {}
+        if self.keypoints is not None:
+            data["keypoints"] = np.array(self.keypoints, copy=True)
+            metadata["keypoint_names"] = list(self.keypoint_names)
+        return sv.Detections(
+            xyxy=np.array(self.boxes, copy=True),
+            confidence=np.array(self.scores, copy=True),
+            class_id=self.class_ids.astype(int),
+            data=data,
+            metadata=metadata,
+        )
+
     # ------------------------------------------------------------------ views
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -355,6 +449,17 @@ class Detections:
                 record["keypoints"] = keypoints_to_lists(self.keypoints[i])
             records.append(record)
         return records
+
+
+def import_supervision() -> Any:
+    """The ``supervision`` module, or an `ImportError` saying how to install it (an optional extra)."""
+    try:
+        import supervision
+    except ImportError as exc:
+        raise ImportError(
+            "supervision is not installed: pip install 'hands-orchestrator[supervision]' (or pip install supervision)"
+        ) from exc
+    return supervision
 
 
 def keypoints_to_lists(keypoints: np.ndarray) -> list[list[float]]:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv at the repository root if missing and install the project with its test tools.
+# Create .venv at the repository root if missing and install the project with its test tools
+# and its optional supervision extra (the interop tests need it).
 # Safe to run again: the install is skipped while pyproject.toml is unchanged since the last one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +14,7 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  .venv/bin/python -m pip install --quiet -e ".[test,supervision]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
