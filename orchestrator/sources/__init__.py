@@ -2,7 +2,7 @@
 
 `open_source` picks the kind from the value; each source yields BGR frames as OpenCV decodes
 them, with their time in the source, and says how it ended (`Source`: ``end_status`` and the
-counts). The reader thread in the runtime converts frames to RGB once. Problems a user can fix
+counts); the runtime's reader thread reads it. Problems a user can fix
 (missing file, no permission, not a video, empty folder, a stream that does not answer) are
 raised at open as `UserError` with the path and what was expected.
 

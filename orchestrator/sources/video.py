@@ -75,6 +75,7 @@ class VideoFileSource(Source):
         self.frames_expected = self.frame_count if states_frame_count(path) else None
         self._clock = FrameClock(self.fps)
         self._decoded = 0
+        self._closed = False
         # The first frame is read now, so a file with no frame that decodes is a user error at open.
         self._pending = self._decode()
         if self._pending is None:
@@ -88,7 +89,7 @@ class VideoFileSource(Source):
     def _decode(self) -> tuple[np.ndarray, float] | None:
         """The next frame that decodes, skipping a damaged span; None at the end (status set)."""
         failed = 0
-        while not self.interrupted:
+        while not (self.interrupted or self._closed):
             ok, frame = self._capture.read()
             if ok and frame is not None:
                 if failed:
@@ -104,16 +105,20 @@ class VideoFileSource(Source):
             failed += 1
             if failed > self._failed_reads_allowed():
                 break
-        if self.interrupted:
+        if self.interrupted or self._closed:
             return self._end("interrupted")
         short = self.frames_expected is not None and self._decoded < self.frames_expected
         return self._end("truncated" if short or self.frames_skipped else "completed")
 
     def _next(self) -> tuple[np.ndarray, float] | None:
+        if self._closed:
+            return self._end("interrupted")
         if self._pending is not None:
             item, self._pending = self._pending, None
             return item
         return self._decode()
 
     def close(self) -> None:
+        """Release the file (thread-safe); a later ``read()`` returns None (``interrupted``)."""
+        self._closed = True
         self._capture.close()
