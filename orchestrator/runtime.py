@@ -42,6 +42,7 @@ from detectors.detections import Detections
 from detectors.detector import Detector
 from detectors.errors import DetectorError
 from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
+from orchestrator.config.env import is_url
 from orchestrator.errors import OrchestratorError, PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
 from orchestrator.frames import Frame, FrameStore, resize_source
@@ -55,7 +56,7 @@ _POLL_S = 0.05
 #: After a stop, how long the threads together get to finish what they are doing before they are
 #: abandoned (they are daemons): a stop must end the run in about a second whatever a detector or
 #: the source is doing (a plugin stuck in a loop, a stream that stalls).
-_JOIN_BUDGET_S = 0.6
+_JOIN_BUDGET_S = 0.4
 #: Skipped file names the summary lists at most (the count is always whole).
 MAX_SKIPPED_NAMES = 20
 #: How a source's end ends the run (``source.end_status``): status and whether it is a failure.
@@ -319,7 +320,7 @@ class Runtime:
         while opener.is_alive():
             if self._interrupted:
                 outcome["abandoned"] = True
-                self.abandoned = [{"thread": opener.name, "frame": 0}]
+                self.abandoned = [{"thread": opener.name, "frame": None}]
                 if "source" in outcome:  # opened just now, after the check in the helper
                     outcome["source"].close()
                 return None
@@ -363,7 +364,7 @@ class Runtime:
             error=error,
             pipeline=self.config.name,
             source=source.describe() if source is not None else str(self.source_uri),
-            mode=self.mode or self._requested_mode or "deterministic",
+            mode=self.mode or self._requested_mode or ("realtime" if _live_uri(self.source_uri) else "deterministic"),
             frames_read=counters.frames_read,
             frames_processed=counters.frames_processed,
             frames_dropped=counters.frames_read - counters.frames_processed,
@@ -629,6 +630,11 @@ class Runtime:
         """Everything fusion does for one frame, given the detector results that arrived for it."""
         assert self._scenes is not None
         yield from self._scenes.step(frame.index, frame.time_s, (frame.width, frame.height), results)
+
+
+def _live_uri(uri: str | int) -> bool:
+    """A camera index or a stream URL (realtime by default), judged from the value alone."""
+    return isinstance(uri, int) or uri.strip().isdigit() or is_url(uri)
 
 
 def counters_text(source: Source) -> str:

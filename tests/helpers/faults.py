@@ -1,0 +1,78 @@
+"""The fault helpers of ``../shared/cases/faults``: misbehaving plugins, their pipelines, an MJPEG server.
+
+The plugins import ``detectors.base`` (the module the plugin API once lived in); `fault_env` puts a
+small loader first on ``PYTHONPATH`` that maps that name to `detectors.detector` and
+`detectors.detections` and then loads the shared ``faultplugins.py`` unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from helpers.paths import shared_path
+
+_LOADER = """\
+import importlib.util, sys, types
+import detectors.detections, detectors.detector
+base = types.ModuleType("detectors.base")
+base.Detections, base.Detector = detectors.detections.Detections, detectors.detector.Detector
+sys.modules.setdefault("detectors.base", base)
+spec = importlib.util.spec_from_file_location("_shared_faultplugins", {path!r})
+real = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(real)
+globals().update({{k: v for k, v in vars(real).items() if not k.startswith("__")}})
+"""
+
+
+def fault_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a subprocess that can load ``faultplugins:NAME`` plugins (skips without ../shared)."""
+    plugins = shared_path("cases/faults/plugins/faultplugins.py")
+    loader = tmp_path / "faultloader"
+    loader.mkdir(exist_ok=True)
+    (loader / "faultplugins.py").write_text(_LOADER.format(path=str(plugins)), encoding="utf-8")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(loader), os.environ.get("PYTHONPATH", "")])}
+
+
+def fault_pipelines(tmp_path: Path) -> Path:
+    """The folder of pipelines ``gen_pipelines.py`` writes (plugin_hang.yaml, plugin_raise5.yaml, ...)."""
+    script = shared_path("cases/faults/gen_pipelines.py")
+    out = tmp_path / "fault_pipelines"
+    subprocess.run([sys.executable, str(script), str(out)], check=True, capture_output=True, timeout=60)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def mjpeg_server(*options: str) -> Iterator[str]:
+    """Run ``mjpeg_server.py`` with ``options`` on a free port; yields the stream URL; stops it after."""
+    script = shared_path("cases/faults/mjpeg_server.py")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(script), "--port", str(port), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/stream.mjpg"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
