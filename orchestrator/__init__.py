@@ -1,6 +1,7 @@
 """Real-time hands-and-objects pipelines.
 
-``orchestrator.run(pipeline, source=...)`` runs a pipeline from Python (see `orchestrator.api`).
+``orchestrator.run(pipeline, source=...)`` runs a pipeline from Python (see `orchestrator.api`);
+``orchestrator.open(pipeline)`` gives one to drive with your own frames (see `orchestrator.embedding`).
 Heavy modules load on first use, so ``import orchestrator`` (and the plugin registry that
 detector plugins import) stays cheap.
 """
@@ -15,7 +16,7 @@ from orchestrator.tflogs import quiet_environment
 quiet_environment()
 
 __version__ = "0.1.0"
-__all__ = ["run"]
+__all__ = ["open", "run"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +24,8 @@ def __getattr__(name: str) -> Any:
         from orchestrator.api import run
 
         return run
+    if name == "open":
+        from orchestrator.embedding import open_pipeline
+
+        return open_pipeline
     raise AttributeError(f"module 'orchestrator' has no attribute {name!r}")
