@@ -204,3 +204,26 @@ def test_detector_failure(tmp_path: Path, on_error: str) -> None:
 def test_missing_pipeline_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"nope\.yaml"):
         orchestrator.open(tmp_path / "nope.yaml")
+
+
+def test_readme_example_runs_on_a_real_clip(tmp_path: Path, real_models: Path) -> None:
+    """The README's "Your own frames" example, as written, on the real clip and models."""
+    import re
+    import subprocess
+    import sys
+
+    from helpers import REPO_ROOT, shared_path
+
+    clip = shared_path("data/egodex/add_remove_lid_0.mp4")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- example-embedding -->\n```python\n(.*?)```", readme, re.S)
+    assert match, "README.md has no example-embedding block"
+    script = tmp_path / "embed.py"
+    script.write_text(match.group(1).replace("../shared/data/egodex/add_remove_lid_0.mp4", str(clip)))
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["0", "1", "2", "3", "4"]
+    assert all("('right', 1)" in line for line in lines), lines  # the wearer's right hand, one track throughout
