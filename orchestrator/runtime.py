@@ -200,10 +200,9 @@ class Runtime:
         self._interrupt_source()
 
     def _interrupt_source(self) -> None:
-        interrupt = getattr(self.source, "interrupt", None)
-        if interrupt is not None:
+        if self.source is not None:
             with contextlib.suppress(Exception):  # a stop must never fail
-                interrupt()
+                self.source.interrupt()
 
     def _fail(self, message: str) -> None:
         with self._error_lock:
@@ -307,7 +306,14 @@ class Runtime:
 
         def target() -> None:
             try:
-                opened = open_source(self.source_uri, self.config.source.fps)
+                spec = self.config.source
+                opened = open_source(
+                    self.source_uri,
+                    spec.fps,
+                    timeout_s=spec.timeout_s,
+                    reconnect=spec.reconnect,
+                    on_bad_frame=spec.on_bad_frame,
+                )
             except BaseException as exc:  # handed to the caller's thread
                 outcome["error"] = exc
                 return
@@ -356,7 +362,7 @@ class Runtime:
                 errors=errors,
                 first_error=counters.first_error.get(spec.name),
             )
-        skipped_names = tuple(getattr(source, "skipped_names", ()) or ())
+        skipped_names = tuple(source.skipped_names) if source is not None else ()
         return SummaryRecord(
             frame=counters.last_frame,
             time=counters.last_time,
@@ -368,10 +374,10 @@ class Runtime:
             frames_read=counters.frames_read,
             frames_processed=counters.frames_processed,
             frames_dropped=counters.frames_read - counters.frames_processed,
-            frames_skipped=int(getattr(source, "frames_skipped", 0) or 0),
+            frames_skipped=source.frames_skipped if source is not None else 0,
             skipped_files=skipped_names[:MAX_SKIPPED_NAMES],
-            stalls=int(getattr(source, "stalls", 0) or 0),
-            reconnects=int(getattr(source, "reconnects", 0) or 0),
+            stalls=source.stalls if source is not None else 0,
+            reconnects=source.reconnects if source is not None else 0,
             abandoned=tuple(self.abandoned),
             detectors=stats,
             fps=counters.frames_processed / wall if wall > 0 else 0.0,
@@ -388,17 +394,13 @@ class Runtime:
             return "interrupted", None
         if self._limit_reached:
             return "completed", None
-        status = getattr(source, "end_status", None) or "completed"
-        if status not in SOURCE_END_STATUSES:  # a source plugin's own word: not ours to pass on as a status
-            return "error", f"source {source.describe()}: ended with unknown status {status!r}"
-        if status == "error":
-            return status, getattr(source, "end_error", None) or f"source {source.describe()}: failed"
-        if status == "source_lost":
-            reason = getattr(source, "end_error", None)
-            return status, reason or (
-                f"source {source.describe()}: lost after {counters_text(source)}; "
-                "the frames read until then were processed"
-            )
+        status = source.end_status
+        if status == "interrupted":  # the source was interrupted (closed) by someone else than `stop`
+            return status, None
+        if status not in SOURCE_END_STATUSES:  # None: the reader was abandoned before the source ended
+            return "error", f"source {source.describe()}: ended with no end status ({status!r})"
+        if status in ("error", "source_lost"):
+            return status, source.end_error or f"source {source.describe()}: {status}"
         return status, None
 
     def _load_detectors(self) -> list[tuple[DetectorSpec, Detector]]:
@@ -635,14 +637,3 @@ class Runtime:
 def _live_uri(uri: str | int) -> bool:
     """A camera index or a stream URL (realtime by default), judged from the value alone."""
     return isinstance(uri, int) or uri.strip().isdigit() or is_url(uri)
-
-
-def counters_text(source: Source) -> str:
-    """``"N reconnects, M stalls"`` of a live source, for a ``source_lost`` message.
-
-    Example:
-        >>> class S: reconnects, stalls = 3, 1
-        >>> counters_text(S())
-        '3 reconnect(s), 1 stall(s)'
-    """
-    return f"{getattr(source, 'reconnects', 0)} reconnect(s), {getattr(source, 'stalls', 0)} stall(s)"

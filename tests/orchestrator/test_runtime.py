@@ -341,8 +341,9 @@ def test_image_folder_in_natural_order_and_undecodable_image(tmp_path: Path) -> 
     assert records[-1]["frames"]["processed"] == 3 and records[-1]["mode"] == "deterministic"
     assert records[-1]["time"] == pytest.approx(0.2)
     (folder / "img20.png").write_bytes(b"not a png")
-    with pytest.raises(PipelineError, match=r"img20.png: cannot decode image"):
-        _records(pipeline)
+    summary = _records(pipeline)[-1]  # skipped, counted and named (source.on_bad_frame: skip, the default)
+    assert summary["status"] == "truncated" and summary["frames"]["processed"] == 3
+    assert summary["frames"]["skipped"] == 1 and summary["skipped_files"] == ["img20.png"]
 
 
 def test_max_frames_and_source_override(tmp_path: Path, small_video: Path) -> None:
