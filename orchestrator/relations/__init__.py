@@ -23,6 +23,8 @@ The ``relations:`` section of a pipeline::
           exit_frames: 5              # failed on this many consecutive frames to end (default 5)
         # exit_seconds: 0.2           #   or: failed for this much source time; not both
           update_every_frames: 15     # a relation.update record every this many frames while active (default 0: none)
+          grace_frames: 10            # a lost hand / object track may be replaced within this many frames by a
+                                      #   hand of the same side / an object where it was (default 0: ends at once)
 
 Predicates (``when``; boxes in image pixels, y downwards; distances in hand-box diagonals, so
 the result does not depend on the image scale):

@@ -28,6 +28,19 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   frames of the relation (its duration), not in its scores, and the end record says how many
   there were (``carried_frames``). After ``n`` carried frames in a row without the object, the
   relation ends ``object_lost``, dated at its last carried frame.
+* **successor tracks** (``grace_frames: n`` on a relation): an active relation whose hand track
+  is no longer reported while its object still is, or whose object track is gone (and not
+  carried) while its hand is still there, waits up to ``n`` frames for a successor: a hand track
+  of the same known side (a hand tracker that split one hand into two ids; the nearest such hand
+  to where the hand was), or an object track that overlaps the object's last seen box as for a
+  carried box (a detector label flip that a tracker answered with a new id). The successor
+  continues the relation, same ``relation_id``; later records name the new hand or object id.
+  The original track coming back continues it as well. While waiting, the relation is not in
+  `RelationEngine.active` and its frames are not held frames. With no successor by the frame
+  after the ``n``-th missing one, it ends ``hand_lost`` / ``object_lost``, dated at its last
+  held frame (so such an end record comes up to ``n`` frames later than without a grace); at
+  the end of the stream a waiting relation ends with that reason too. A hand and object both
+  gone on one frame end it at once, and a carried object that ran out of frames gets no grace.
 * **end, end_of_stream**: `RelationEngine.finish`.
 
 Object boxes that are the hand itself (``objects.not_hand``) are left out before anything else:
@@ -119,6 +132,10 @@ class _PairState:
     hand_centre: tuple[float, float] = (0.0, 0.0)
     carried_frames: int = 0  # in a row, now
     carried_total: int = 0  # over the relation, for the end record
+    # For the grace period (``grace_frames``): the hand track when last seen (its side and box)
+    # and how many frames the relation has waited for a lost track's successor.
+    hand_track: Track | None = None
+    waiting_frames: int = 0
 
     @property
     def active(self) -> bool:
@@ -195,6 +212,9 @@ class RelationEngine:
         self._objects: dict[int, Track] = {}
         # Carried objects of the last frame, by key (see `carried_objects`).
         self._carried: dict[_Key, Track] = {}
+        # Relations waiting for a lost track's successor on the last frame, by key: the reason they
+        # end with if none comes (``hand_lost`` / ``object_lost``).
+        self._waiting: dict[_Key, str] = {}
         # Box centres of each reported track on its last frames, for predicates that look at motion.
         self._history_len = max((history_frames(r.when) for r in self.spec.relations), default=0)
         self._hand_centres: dict[int, deque[tuple[float, float]]] = {}
@@ -219,7 +239,7 @@ class RelationEngine:
                 self._carried.get((index, hand_id, object_id)) or self._objects[object_id],
             )
             for (index, hand_id, object_id), state in sorted(self._pairs.items())
-            if state.active
+            if state.active and (index, hand_id, object_id) not in self._waiting
         )
 
     def carried_objects(self) -> tuple[Track, ...]:
@@ -257,22 +277,36 @@ class RelationEngine:
         updates: list[tuple[_Key, Record]] = []
 
         # Lost tracks first: such a relation ends at once, whatever its predicate did, unless its
-        # object is carried by a hand that is still there.
-        self._carried = {}
+        # object is carried by a hand that is still there, or it may wait for a successor track.
+        self._carried, self._waiting = {}, {}
         for key in [k for k in self._pairs if k[1] not in hands_by_id or k[2] not in objects_by_id]:
             state = self._pairs[key]
-            limit = self.spec.relations[key[0]].max_carried_frames
-            carriable = state.active and key[1] in hands_by_id and state.object_track is not None
-            if carriable and state.carried_frames < limit:
+            relation = self.spec.relations[key[0]]
+            hand_here, object_here = key[1] in hands_by_id, key[2] in objects_by_id
+            reason = "hand_lost" if not hand_here else "object_lost"
+            carriable = state.active and hand_here and state.object_track is not None
+            if carriable and state.carried_frames < relation.max_carried_frames:
                 self._carried[key] = self._carried_track(state, hands_by_id[key[1]], state.carried_frames + 1)
+                continue
+            # One of the two tracks may have been replaced by a successor (a carried object that ran
+            # out of frames is gone, though): wait, unless the grace is over (decided after the take-up).
+            if state.active and state.carried_frames == 0 and (hand_here or object_here) and relation.grace_frames:
+                state.waiting_frames += 1
+                self._waiting[key] = reason
                 continue
             del self._pairs[key]
             if state.active:
-                reason = "hand_lost" if key[1] not in hands_by_id else "object_lost"
                 ends.append((key, self._end(key, state, reason, frame_index, time_s)))
         # A new object track where a carried box is takes the relation over (seen: not carried);
-        # the others are carried on this frame.
+        # the others are carried on this frame. Likewise a successor takes over a waiting relation;
+        # one that has now waited more than its grace without a successor ends.
         self._take_up_carried(objects_by_id, hand_like)
+        self._take_up_waiting(hands_by_id, objects_by_id, hand_like)
+        for key, reason in sorted(self._waiting.items()):
+            state = self._pairs[key]
+            if state.waiting_frames > self.spec.relations[key[0]].grace_frames:
+                del self._pairs[key], self._waiting[key]
+                ends.append((key, self._end(key, state, reason, frame_index, time_s)))
         for key in self._carried:
             state = self._pairs[key]
             state.carried_frames += 1
@@ -302,6 +336,7 @@ class RelationEngine:
                         continue
                     state.object_label = obj.label
                     state.object_track, state.hand_centre, state.carried_frames = obj, center(hand.box), 0
+                    state.hand_track, state.waiting_frames = hand, 0
                     if self._advance_active(relation, state, holds, score, frame_index, time_s):
                         del self._pairs[key]
                         ends.append((key, self._end(key, state, "released", frame_index, time_s)))
@@ -341,7 +376,7 @@ class RelationEngine:
             state = self._pairs[key] = _PairState(frame_index, time_s, score, hand.box, obj.box, obj.label)
         else:
             state.held_frames += 1
-        state.object_track, state.hand_centre = obj, center(hand.box)
+        state.object_track, state.hand_centre, state.hand_track = obj, center(hand.box), hand
         state.held(frame_index, time_s, score)
         return self._long_enough(
             relation.enter_frames, relation.enter_seconds, state.held_frames, state.onset_time, time_s
@@ -374,12 +409,14 @@ class RelationEngine:
         frame_index, time_s = int(frame_index), float(time_s)
         self._last_frame, self._last_time = frame_index, time_s
         self._finished = True
+        # A relation still waiting for a successor track ends for the track it lost.
         ends = [
-            self._end(key, state, "end_of_stream", frame_index, time_s)
+            self._end(key, state, self._waiting.get(key, "end_of_stream"), frame_index, time_s)
             for key, state in sorted(self._pairs.items())
             if state.active
         ]
         self._pairs.clear()
+        self._waiting.clear()
         return ends
 
     def _within_limits(self, starts: list[_Key]) -> list[_Key]:
@@ -445,6 +482,53 @@ class RelationEngine:
                 state = self._pairs.pop(key)
                 del self._carried[key]
                 self._pairs[(index, hand_id, best)] = state  # a candidate of that pair gives way
+
+    def _take_up_waiting(self, hands: dict[int, Track], objects: dict[int, Track], hand_like: set[int]) -> None:
+        """Give each waiting relation to a successor track: a hand of the same side, an object where it was.
+
+        A lost hand's successor is a hand track with the same known side (the nearest to where the
+        hand was last seen when there are several); a lost object's, an object track that overlaps
+        its last seen box as a carried box's does. A track already in an active pair of the same
+        relation with the other member does not qualify.
+        """
+        for key in sorted(self._waiting):
+            index, hand_id, object_id = key
+            state = self._pairs[key]
+            relation = self.spec.relations[index]
+            successor: _Key | None = None
+            if hand_id not in hands:
+                last = state.hand_track
+                side = last.side if last is not None else None
+                if last is None or side is None:
+                    continue
+                (lx, ly), best = center(last.box), math.inf
+                for new_id, new in hands.items():
+                    if new.side != side or not self._free((index, new_id, object_id)):
+                        continue
+                    nx, ny = center(new.box)
+                    distance = math.hypot(nx - lx, ny - ly)
+                    if distance < best:
+                        successor, best = (index, new_id, object_id), distance
+            elif state.object_track is not None:
+                last_box, best_iou = state.object_track.box, -1.0
+                for new_id, obj in objects.items():
+                    eligible = new_id not in hand_like and relation.applies_to(obj.label)
+                    if not eligible or not self._free((index, hand_id, new_id)):
+                        continue
+                    overlap = iou(last_box, obj.box)
+                    if (overlap >= _TAKE_UP_IOU or covered_share(last_box, obj.box) >= _TAKE_UP_COVERED) and (
+                        overlap > best_iou
+                    ):
+                        successor, best_iou = (index, hand_id, new_id), overlap
+            if successor is not None:
+                del self._waiting[key]
+                self._pairs[successor] = self._pairs.pop(key)  # a candidate of that pair gives way
+                state.waiting_frames = 0
+
+    def _free(self, key: _Key) -> bool:
+        """Whether no active relation has this key (a candidate may be there)."""
+        state = self._pairs.get(key)
+        return state is None or not state.active
 
     # ------------------------------------------------------------------ helpers
     def _remember_centres(self, history: dict[int, deque[tuple[float, float]]], tracks: dict[int, Track]) -> None:

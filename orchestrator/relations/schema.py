@@ -155,6 +155,15 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "when the hand is still there (the object is in the hand: carried with the hand's motion, and "
                     "taken up again by a new object track where the carried box is). 0 (default): it ends at once.",
                 },
+                "grace_frames": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 100000,
+                    "description": "While active, the relation waits up to this many frames for a lost hand or object "
+                    "track to be replaced: a new hand track of the same side, or a new object track where the object "
+                    "was last seen, continues it (same relation_id); otherwise it ends hand_lost / object_lost at "
+                    "its last held frame. 0 (default): it ends at once.",
+                },
                 "update_every_frames": {
                     "type": "integer",
                     "minimum": 0,

@@ -114,6 +114,7 @@ class RelationSpec:
     exit_seconds: float | None = None
     update_every_frames: int = 0
     max_carried_frames: int = 0  # frames an active relation outlives its object's track (0: none)
+    grace_frames: int = 0  # frames an active relation waits for a lost track's successor (0: none)
     max_per_hand: int | None = None  # at most this many active at once per hand; None: no limit
     min_object_score: float | None = None  # None: no minimum
     min_object_size: float | None = None  # object diagonal / hand diagonal; None: no minimum
@@ -135,6 +136,8 @@ class RelationSpec:
             raise ValueError(f"relation {self.name!r}: max_per_hand must be >= 1, got {self.max_per_hand}")
         if isinstance(self.max_carried_frames, bool) or self.max_carried_frames < 0:
             raise ValueError(f"relation {self.name!r}: max_carried_frames must be >= 0, got {self.max_carried_frames}")
+        if isinstance(self.grace_frames, bool) or not isinstance(self.grace_frames, int) or self.grace_frames < 0:
+            raise ValueError(f"relation {self.name!r}: grace_frames must be an integer >= 0, got {self.grace_frames!r}")
         if isinstance(self.update_every_frames, bool) or self.update_every_frames < 0:
             raise ValueError(
                 f"relation {self.name!r}: update_every_frames must be >= 0, got {self.update_every_frames}"
@@ -182,6 +185,8 @@ class RelationSpec:
         out["update_every_frames"] = self.update_every_frames
         if self.max_carried_frames:  # only when set, so configs written before it read the same
             out["max_carried_frames"] = self.max_carried_frames
+        if self.grace_frames:  # likewise
+            out["grace_frames"] = self.grace_frames
         if self.max_per_hand is not None:
             out["max_per_hand"] = self.max_per_hand
         for key in ("min_object_score", "min_object_size"):  # only when set: no minimum by default
@@ -311,6 +316,7 @@ def parse_relations(
                 exit_seconds=entry.get("exit_seconds"),
                 update_every_frames=entry.get("update_every_frames", 0),
                 max_carried_frames=entry.get("max_carried_frames", 0),
+                grace_frames=entry.get("grace_frames", 0),
                 max_per_hand=entry.get("max_per_hand"),
                 min_object_score=entry.get("min_object_score"),
                 min_object_size=entry.get("min_object_size"),

@@ -561,3 +561,127 @@ def test_max_per_hand_starts_the_best_object_and_the_other_counts_afresh() -> No
     assert [(r.type, r.object_id) for r in records] == [("relation.end", 5), ("relation.start", 6)]
     # Held back on frame 1, the pen counted its 2 enter frames afresh (2 and 3): dated frame 2, not 0.
     assert (records[1].frame, records[1].confirmed_frame) == (2, 3)
+
+
+# --------------------------------------------------------------------------- grace: successor tracks
+def grace_spec(grace_frames: int) -> RelationsSpec:
+    return spec_of(RelationSpec("holding", Contains(), enter_frames=2, exit_frames=2, grace_frames=grace_frames))
+
+
+def sided(track_id: int, side: str | None, box: Sequence[float] = HAND_BOX) -> Track:
+    return Track(track_id, tuple(box), 0.9, "hand", 0, side=side, side_score=None if side is None else 0.9)
+
+
+END_2_AT_8 = ("end", 2, 2, 8, 8, "end_of_stream", 3)
+
+
+def hand_split(new_side: str | None, gap: int) -> list[Frame]:
+    """The left hand (track 1) holds the cup on frames 0-3, is missing for ``gap`` frames, then comes
+    back as track 2 with side ``new_side``, 10 px further right, still holding the cup, for 3 frames."""
+    frames: list[Frame] = [(f, f / FPS, [sided(1, "left")], [obj()]) for f in range(4)]
+    frames += [(f, f / FPS, [], [obj()]) for f in range(4, 4 + gap)]
+    moved = (110.0, 100.0, 210.0, 200.0)
+    frames += [(f, f / FPS, [sided(2, new_side, moved)], [obj()]) for f in range(4 + gap, 7 + gap)]
+    return frames
+
+
+@pytest.mark.parametrize(
+    ("grace_frames", "new_side", "gap", "expected"),
+    [
+        # One relation: hand 2 of the same side continues it; the end names hand 2, its duration spans the gap.
+        (5, "left", 2, [("start", 1, 1, 0), ("end", 1, 2, 8, 8, "end_of_stream", 9)]),
+        (5, "left", 5, [("start", 1, 1, 0), ("end", 1, 2, 11, 11, "end_of_stream", 12)]),
+        # Grace 0 (the default): it ends hand_lost at once; hand 2 starts a second relation.
+        (0, "left", 2, [("start", 1, 1, 0), ("end", 1, 1, 3, 4, "hand_lost", 4), ("start", 2, 2, 6), END_2_AT_8]),
+        # The other hand, or a hand of unknown side, is not a successor: still waiting at the end.
+        (5, "right", 2, [("start", 1, 1, 0), ("start", 2, 2, 6), ("end", 1, 1, 3, 8, "hand_lost", 4), END_2_AT_8]),
+        (5, None, 2, [("start", 1, 1, 0), ("start", 2, 2, 6), ("end", 1, 1, 3, 8, "hand_lost", 4), END_2_AT_8]),
+        # A gap longer than the grace: hand_lost on the first frame past it, dated at the last held frame.
+        (
+            5,
+            "left",
+            6,
+            [
+                ("start", 1, 1, 0),
+                ("end", 1, 1, 3, 9, "hand_lost", 4),
+                ("start", 2, 2, 10),
+                ("end", 2, 2, 12, 12, "end_of_stream", 3),
+            ],
+        ),
+    ],
+)
+def test_a_hand_track_split_continues_the_relation_within_the_grace(
+    grace_frames: int, new_side: str | None, gap: int, expected: list[tuple]
+) -> None:
+    records = run(grace_spec(grace_frames), hand_split(new_side, gap))
+    check_schema(records)
+    got = [
+        ("start", r.relation_id, r.hand_id, r.frame)
+        if r.type == "relation.start"
+        else ("end", r.relation_id, r.hand_id, r.frame, r.ended_frame, r.reason, r.duration_frames)
+        for r in records
+    ]
+    assert got == expected  # type: ignore[attr-defined]
+
+
+def test_a_waiting_relation_is_not_active_and_ends_for_its_lost_track_at_the_end_of_the_stream() -> None:
+    engine = RelationEngine(grace_spec(10), FPS)
+    for f in range(3):
+        engine.update(f, f / FPS, [sided(1, "left")], [obj()])
+    assert [r.hand_id for r in engine.active()] == [1]
+    assert engine.update(3, 0.3, [], [obj()]) == []
+    assert engine.active() == () and engine.active_count == 1
+    [end] = engine.finish(3, 0.3)
+    assert (end.reason, end.frame, end.ended_frame, end.hand_id) == ("hand_lost", 2, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("grace_frames", "new_box", "expected"),
+    [
+        # The detector's label flips and the tracker gives the object a new id where it was: one relation.
+        (3, ON, [("relation.start", 1, 5, "bottle"), ("relation.end", 1, 8, "cup", "end_of_stream")]),
+        (3, (125, 125, 185, 185), [("relation.start", 1, 5, "bottle"), ("relation.end", 1, 8, "cup", "end_of_stream")]),
+        # Elsewhere (not where the object was last seen): not a successor, the relation ends object_lost.
+        (
+            3,
+            NEXT_TO,
+            [("relation.start", 1, 5, "bottle"), ("relation.end", 1, 5, "bottle", "object_lost")],
+        ),
+        # No grace: object_lost at once, and the "cup" is a second relation.
+        (
+            0,
+            ON,
+            [
+                ("relation.start", 1, 5, "bottle"),
+                ("relation.end", 1, 5, "bottle", "object_lost"),
+                ("relation.start", 2, 8, "cup"),
+                ("relation.end", 2, 8, "cup", "end_of_stream"),
+            ],
+        ),
+    ],
+)
+def test_an_object_re_identified_where_it_was_continues_the_relation(
+    grace_frames: int, new_box: Sequence[float], expected: list[tuple]
+) -> None:
+    # Bottle (track 5) on frames 0-3, missing on 4, the same object as "cup" (track 8) on 5-8.
+    frames: list[Frame] = [(f, f / FPS, [hand()], [obj(5, label="bottle")]) for f in range(4)]
+    frames.append((4, 0.4, [hand()], []))
+    frames += [(f, f / FPS, [hand()], [obj(8, box=new_box, label="cup")]) for f in range(5, 9)]
+    records = run(grace_spec(grace_frames), frames)
+    check_schema(records)
+    got = [
+        (r.type, r.relation_id, r.object_id, r.object_label) + ((r.reason,) if r.type == "relation.end" else ())
+        for r in records
+    ]
+    assert got == expected  # type: ignore[attr-defined]
+
+
+def test_a_carried_object_is_not_given_a_grace_once_its_frames_run_out() -> None:
+    # Carried for 2 frames, then object_lost at once even with a grace: the grace is for a track
+    # replaced by another, and a carried object's own bound says when it is gone.
+    spec = spec_of(
+        RelationSpec("holding", Contains(), enter_frames=2, exit_frames=2, max_carried_frames=2, grace_frames=5)
+    )
+    records = run(spec, scripted("##ooo#"))
+    ends = [r for r in records if r.type == "relation.end"]
+    assert [(e.reason, e.frame, e.ended_frame, e.carried_frames) for e in ends] == [("object_lost", 3, 4, 2)]
