@@ -5,7 +5,8 @@ The ``relations:`` section of a pipeline::
     relations:
       objects:                        # where object boxes come from (required)
         detector: objects             # a detector of the pipeline (required)
-        tracker:                      # the object tracker (default: {type: sort, params: {label_vote: true}})
+        tracker:                      # the object tracker (default: sort, params label_vote: true, high_score: 0,
+                                      #   low_score: 0: the object detector's own thresholds decide)
           type: sort                  #   a registered tracker name (required when tracker is given)
           params: {label_vote: true, min_hits: 1, max_age_frames: 15}    # its parameters
         not_hand:                     # object boxes that are a hand are ignored (default: as below)

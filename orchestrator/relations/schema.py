@@ -66,7 +66,8 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["type"],
-                    "description": "The tracker of object boxes (default: sort with label_vote: true, label-agnostic).",
+                    "description": "The tracker of object boxes (default: sort, label-agnostic with label_vote: true, "
+                    "high_score and low_score 0: every detection the object detector reports may start a track).",
                     "properties": {
                         "type": {"type": "string", "minLength": 1, "description": "Registered tracker name."},
                         "params": {"type": "object", "description": "Keyword parameters of the tracker."},

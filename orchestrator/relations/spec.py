@@ -40,8 +40,14 @@ DEFAULT_NOT_HAND_LABELS: tuple[str, ...] = ("person",)
 DEFAULT_MIN_HAND_OVERLAP = 0.5
 #: The object tracker when ``objects.tracker`` is absent: label-agnostic with a label vote, so an
 #: object keeps one track (one id) when the detector's label for it flips ("bottle", then "cup"),
-#: and its label is the score-weighted majority of its detections' labels.
-DEFAULT_OBJECT_TRACKER: tuple[str, Mapping[str, Any]] = ("sort", {"label_vote": True})
+#: and its label is the score-weighted majority of its detections' labels. Every detection the
+#: object detector reports may start a track (``high_score`` and ``low_score`` 0): the detector's
+#: own thresholds (``score_threshold``, ``class_thresholds``) already chose what is an object, and
+#: the tracker's hand default (0.5) started no track at all on CenterNet's table objects (0.1-0.3).
+DEFAULT_OBJECT_TRACKER: tuple[str, Mapping[str, Any]] = (
+    "sort",
+    {"label_vote": True, "high_score": 0.0, "low_score": 0.0},
+)
 
 _ROOT = ("relations",)
 

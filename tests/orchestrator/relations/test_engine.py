@@ -462,7 +462,7 @@ def test_a_label_flip_of_the_object_continues_the_relation() -> None:
     # relation. The start record names the voted label at the onset, the end record the voted label
     # on the relation's last frame: "cup" once the cup's votes (0.8 a frame) outweigh the bottle's
     # (5 x 0.6 = 3.0), from frame 8 on.
-    assert dict(ObjectsSpec("objects").tracker.params) == {"label_vote": True}
+    assert dict(ObjectsSpec("objects").tracker.params) == {"label_vote": True, "high_score": 0.0, "low_score": 0.0}
     records = _label_flip_records(None)
     assert [(r.type, r.relation_id, r.object_id, r.object_label) for r in records] == [  # type: ignore[attr-defined]
         ("relation.start", 1, 1, "bottle"),

@@ -109,7 +109,7 @@ def test_defaults_and_resolved_dict() -> None:
     assert spec.to_dict() == {
         "objects": {
             "detector": "objects",
-            "tracker": {"type": "sort", "params": {"label_vote": True}},
+            "tracker": {"type": "sort", "params": {"label_vote": True, "high_score": 0.0, "low_score": 0.0}},
             "not_hand": {"labels": ["person"], "min_hand_overlap": 0.5},
         },
         "report": {
@@ -141,6 +141,21 @@ def test_not_hand_can_be_turned_off() -> None:
     spec, issues = parse_relations(with_changes(("objects", "not_hand"), {"labels": []}), DETECTORS, LABELS)
     assert issues == [] and spec is not None
     assert spec.objects.not_hand == NotHandSpec((), 0.5)
+
+
+@pytest.mark.parametrize("score", [0.08, 0.17, 0.9])
+def test_the_default_object_tracker_tracks_what_a_low_score_detector_reports(score: float) -> None:
+    # CenterNet sees egodex table objects at 0.08-0.3: the default object tracker must follow them
+    # (it took the hands' high_score 0.5 and started no track on them).
+    from detectors.detections import Detections
+    from orchestrator.registry import TRACKERS
+
+    tracker_spec = ObjectsSpec("objects").tracker
+    tracker = TRACKERS.get(tracker_spec.type).obj(**tracker_spec.params)
+    for frame in range(3):
+        cup = Detections.from_lists([[100 + frame, 100, 160, 180]], [score], [41], ["cup"])
+        tracks = tracker.update(frame, [(frame, cup)])
+    assert [(t.track_id, t.label, str(t.state)) for t in tracks] == [(1, "cup", "confirmed")]
 
 
 def test_not_hand_any_label() -> None:
