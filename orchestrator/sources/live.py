@@ -103,11 +103,15 @@ class LiveCaptureSource(Source):
             if not self._reopen():
                 if self.interrupted or self._closed:
                     return self._end("interrupted")
-                return self._end(
-                    "source_lost",
-                    f"{self._label()}: source lost: no frame after {self.reconnect.attempts} reconnect attempt(s)"
-                    f" (timeout {self.timeout_s:g} s)",
-                )
+                return self._end("source_lost", self._lost_message())
+
+    def _lost_message(self) -> str:
+        if not self.reconnect.attempts:
+            return f"{self._label()}: source lost: the stream broke or stalled (reconnect.attempts is 0)"
+        return (
+            f"{self._label()}: source lost: no frame after {self.reconnect.attempts} reconnect attempt(s)"
+            f" (timeout {self.timeout_s:g} s)"
+        )
 
     def _reopen(self) -> bool:
         """Reopen after a break, waiting before each try; False when the tries are spent or on a stop."""

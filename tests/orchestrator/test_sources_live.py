@@ -130,6 +130,7 @@ def test_no_reconnect_ends_source_lost_at_the_first_break(server: FaultServer) -
     source = open_source(server.url, timeout_s=1.0, reconnect=ReconnectSpec(attempts=0))
     assert _read_until(source, lambda: False)
     assert (source.end_status, source.stalls, source.reconnects) == ("source_lost", 1, 0)
+    assert source.end_error == f"{server.url}: source lost: the stream broke or stalled (reconnect.attempts is 0)"
 
 
 def test_a_server_that_hangs_on_connect_fails_the_open_within_the_timeout(server: FaultServer) -> None:
