@@ -34,14 +34,17 @@ class IssueLog:
         file: the file name used in messages, as the user gave it.
         base: the folder relative paths of the file are resolved against.
         lines: the line map of the file.
+        skipped: paths already reported while reading (an alias, a refused tag: read as null);
+            they count as broken, and no schema problem is reported at or inside them.
     """
 
-    def __init__(self, file: str, base: Path, lines: LineMap) -> None:
+    def __init__(self, file: str, base: Path, lines: LineMap, skipped: tuple[tuple[Any, ...], ...] = ()) -> None:
         self.file = file
         self.base = base
         self.lines = lines
         self.issues: list[ConfigIssue] = []
-        self._broken: list[tuple[Any, ...]] = []
+        self._skipped = tuple(skipped)
+        self._broken: list[tuple[Any, ...]] = list(skipped)
 
     def error(self, path: tuple[Any, ...], message: str, key: bool = False) -> None:
         """Record ``message`` at ``path`` (at the line of its key with ``key=True``)."""
@@ -52,6 +55,8 @@ class IssueLog:
         problems = schema_problems(instance, schema)
         for p in problems:
             where = (*prefix, *p.line_path)
+            if any((*prefix, *p.path)[: len(skipped)] == skipped for skipped in self._skipped):
+                continue  # the value is an alias or a refused tag, reported as such
             self.issues.append(
                 ConfigIssue(self.file, self.lines.line(where, key=True), dotted((*prefix, *p.path)), p.message)
             )
@@ -61,6 +66,18 @@ class IssueLog:
     def sound(self, path: tuple[Any, ...]) -> bool:
         """Whether no schema problem was recorded at ``path`` or inside it."""
         return not any(broken[: len(path)] == path for broken in self._broken)
+
+    def broken_keys(self, path: tuple[Any, ...]) -> set[Any] | None:
+        """The keys directly under mapping ``path`` with a problem at or inside them; None when ``path`` itself
+        is broken (a problem recorded at ``path``, such as a missing required key or a wrong type)."""
+        keys: set[Any] = set()
+        for broken in self._broken:
+            if broken[: len(path)] != path:
+                continue
+            if len(broken) == len(path):
+                return None
+            keys.add(broken[len(path)])
+        return keys
 
     def expand(self, path: tuple[Any, ...], value: str) -> str | None:
         """``value`` with ``${VAR}`` expanded, or None (and an issue) when a variable is unset."""

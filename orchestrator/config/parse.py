@@ -31,13 +31,18 @@ from orchestrator.config.plugins import (
     hand_tracker_spec,
     object_labels,
     object_tracker_spec,
+    tracker_spec,
 )
 from orchestrator.config.schema import pipeline_schema
 from orchestrator.config.sections import output_spec, runtime_spec, source_spec
 from orchestrator.config.spec import DetectorSpec, PipelineConfig, TrackerSpec
-from orchestrator.config.yaml_lines import load_yaml
+from orchestrator.config.yaml_lines import read_yaml
 from orchestrator.errors import ConfigError, ConfigIssue, UserError
-from orchestrator.relations import RelationsSpec, parse_relations
+from orchestrator.relations import ObjectTrackerSpec, RelationsSpec, parse_relations
+
+#: Stands for a relation's ``when`` (or one of its ``all``/``any`` items) that has problems of its own,
+#: so the rest of the relation is still checked; nothing is reported at its path.
+_PLACEHOLDER_PREDICATE: dict[str, Any] = {"above": None}
 
 
 def _sound_items(log: IssueLog, raw: Any, path: tuple[Any, ...]) -> dict[Any, Any]:
@@ -78,25 +83,68 @@ def _detectors(log: IssueLog, data: Mapping[str, Any], names: list[str] | None) 
     return specs
 
 
+def _sound_predicate(log: IssueLog, raw: Any, path: tuple[Any, ...]) -> Any:
+    """``raw`` (a ``when`` the schema checked, at ``path``) with each part that has a problem replaced by a
+    placeholder, so the parts that are right are still built and checked; items keep their indexes."""
+    if log.sound(path):
+        return raw
+    if isinstance(raw, Mapping) and len(raw) == 1:
+        ((name, items),) = raw.items()
+        if name in ("all", "any") and isinstance(items, list) and items:
+            return {name: [_sound_predicate(log, item, (*path, name, i)) for i, item in enumerate(items)]}
+    return _PLACEHOLDER_PREDICATE
+
+
+def _sound_report(log: IssueLog, raw: Any, path: tuple[Any, ...]) -> dict[str, Any]:
+    """The relations of ``report`` that can be built: those with problems keep their parts that are right."""
+    report = {}
+    for name, entry in raw.items() if isinstance(raw, Mapping) else ():
+        base = (*path, name)
+        if log.sound(base):
+            report[name] = entry
+        elif isinstance(entry, Mapping) and log.broken_keys(base) is not None:
+            sound = _sound_items(log, entry, base)
+            sound["when"] = _sound_predicate(log, entry.get("when"), (*base, "when")) if "when" in entry else None
+            if sound["when"] is None:
+                sound["when"] = _PLACEHOLDER_PREDICATE
+            report[name] = sound
+    return report
+
+
 def _relations(
     log: IssueLog, raw: Any, detector_names: list[str], detectors: list[DetectorSpec], tracked: bool
 ) -> tuple[RelationsSpec | None, TrackerSpec | None]:
-    """The relations spec and its object tracker's, from the relations the schema accepted (None: none)."""
+    """The relations spec and its object tracker's, from the relations the schema accepted (None: none).
+
+    Parts with problems are left out or stand in by a placeholder, and the rest is still checked
+    (object labels, predicate limits, the object tracker's parameters): one pass reports all.
+    """
     root = ("relations",)
     if not isinstance(raw, Mapping):
         return None, None
-    objects = _sound_items(log, raw, root).get("objects")
-    report = _sound_items(log, raw.get("report"), (*root, "report"))
-    if not isinstance(objects, Mapping) or not report:
+    objects = _sound_items(log, raw.get("objects"), (*root, "objects"))
+    if "detector" not in objects:
         return None, None
+    report = _sound_report(log, raw.get("report"), (*root, "report"))
     section = {"objects": objects, "report": report}
     relations, issues = parse_relations(section, detector_names, object_labels(section, detectors))
     for path, message in issues:
-        log.error(tuple(path), message)
-    if relations is None:
-        return None, None
+        if log.sound(tuple(path)):  # an issue inside a part with a problem is already said (or a placeholder's)
+            log.error(tuple(path), message)
     if not tracked:
         log.error(root, "relations need a tracker: section for the hands", key=True)
+    if relations is None or not log.sound(root):
+        # The object tracker's parameters are still checked in this pass (its default when not given).
+        tracker_raw = objects.get("tracker")
+        tracker = (
+            ObjectTrackerSpec()
+            if tracker_raw is None
+            else ObjectTrackerSpec(tracker_raw["type"], dict(tracker_raw.get("params") or {}))
+        )
+        path = (*root, "objects", "tracker")
+        if objects["detector"] in detector_names:
+            tracker_spec(log, tracker.type, objects["detector"], dict(tracker.params), path, log.lines.line(path))
+        return None, None
     return relations, object_tracker_spec(log, relations)
 
 
@@ -108,12 +156,13 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
             top level that is not a mapping stop at once: nothing else can be checked).
     """
     file = str(path)
-    data, lines = load_yaml(text, file)
+    document = read_yaml(text, file)
+    data, lines = document.data, document.lines
     if not isinstance(data, dict):
-        raise ConfigError(
-            [ConfigIssue(file, lines.line(()), "", f"expected a mapping at the top level, got {describe_type(data)}")]
-        )
-    log = IssueLog(file, path.resolve().parent, lines)
+        message = f"expected a mapping at the top level, got {describe_type(data)}"
+        raise ConfigError([*document.issues, ConfigIssue(file, lines.line(()), "", message)])
+    log = IssueLog(file, path.resolve().parent, lines, document.skipped)
+    log.issues.extend(document.issues)
     log.check(data, pipeline_schema())
     detector_names = _detector_names(log, data)
 
@@ -121,8 +170,9 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
     detectors = _detectors(log, data, detector_names)
     tracker_raw = data.get("tracker")
     tracker = None
-    if tracker_raw and detector_names is not None and log.sound(("tracker",)):
-        tracker = hand_tracker_spec(log, tracker_raw, detector_names)
+    tracker_entry = _sound_items(log, tracker_raw, ("tracker",))
+    if {"type", "detector"} <= tracker_entry.keys() and detector_names is not None and log.sound(("tracker", "params")):
+        tracker = hand_tracker_spec(log, tracker_entry, detector_names)
     outputs = output_spec(log, _sound_items(log, data.get("outputs"), ("outputs",)), tracker_raw is not None)
     runtime = runtime_spec(_sound_items(log, data.get("runtime"), ("runtime",)))
     relations, object_tracker = None, None
@@ -132,7 +182,8 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
         )
 
     if log.issues:
-        raise ConfigError(log.issues)
+        # In file order (stable: problems of one line keep the order they were found in).
+        raise ConfigError(sorted(log.issues, key=lambda issue: issue.line))
     return PipelineConfig(
         path=path,
         name=data.get("name") or path.stem,

@@ -8,6 +8,11 @@ with `construct`, so a constructor's own checks (a tracker's ``low_score`` above
 ``high_score``, a detector's unknown class) are reported at the plugin's ``params`` line in the
 same pass. Problems are recorded in the `IssueLog`; a tracker section that has any resolves to
 None (a detector keeps its spec, so the checks that refer to it still run).
+
+Parameters with a problem do not hide the others': the plugin is still constructed with the
+parameters that are right (its defaults in place of the wrong ones, unless a wrong one is
+required or a file), and a constructor's complaint then names the parameters left out, so one
+pass reports both.
 """
 
 from __future__ import annotations
@@ -31,27 +36,63 @@ def _plugin(log: IssueLog, registry: Registry[Any], name: str, path: tuple[Any, 
         return None
 
 
-def _params(log: IssueLog, plugin_cls: type, params: Mapping[str, Any], path: tuple[Any, ...]) -> dict[str, Any] | None:
-    """``params`` checked against the plugin's schema, path parameters resolved; None when any is wrong."""
+class _Params:
+    """A plugin's parameters after the checks: the right ones (paths resolved) and the names of the wrong ones."""
+
+    def __init__(self, resolved: dict[str, Any], wrong: set[Any], constructible: bool) -> None:
+        self.resolved = resolved
+        self.wrong = wrong
+        #: Whether the plugin can be constructed from `resolved` (no wrong parameter is required or a file).
+        self.constructible = constructible
+
+    @property
+    def sound(self) -> bool:
+        return not self.wrong
+
+
+def _params(log: IssueLog, plugin_cls: type, params: Mapping[str, Any], path: tuple[Any, ...]) -> _Params | None:
+    """``params`` checked against the plugin's schema, path parameters resolved; None when ``params`` as a whole
+    is wrong (a missing required key, not a mapping)."""
     schema = getattr(plugin_cls, "params_schema", None) or {"type": "object"}
-    if not log.check(dict(params), schema, path):
+    log.check(dict(params), schema, path)
+    wrong = log.broken_keys(path)
+    if wrong is None:
         return None
-    resolved = dict(params)
-    for name in getattr(plugin_cls, "path_params", ()):
+    resolved = {name: value for name, value in params.items() if name not in wrong}
+    path_params = tuple(getattr(plugin_cls, "path_params", ()))
+    for name in path_params:
         if isinstance(resolved.get(name), str):
             value = log.existing_file((*path, name), resolved[name])
             if value is None:
-                return None
-            resolved[name] = value
-    return resolved
+                wrong.add(name)
+                del resolved[name]
+            else:
+                resolved[name] = value
+    required = set(schema.get("required", ())) if isinstance(schema, Mapping) else set()
+    return _Params(resolved, wrong, constructible=not wrong & (required | set(path_params)))
 
 
-def _constructs(log: IssueLog, owner: str, plugin_cls: type, params: Mapping[str, Any], path: tuple[Any, ...]) -> bool:
-    """Whether the plugin accepts ``params`` (a constructor error is recorded at ``path``); the plugin is closed."""
+def _constructs(
+    log: IssueLog, owner: str, plugin_cls: type, params: _Params | Mapping[str, Any], path: tuple[Any, ...]
+) -> bool:
+    """Whether the plugin accepts ``params`` (a constructor error is recorded at ``path``); the plugin is closed.
+
+    With wrong parameters left out, the message names them: the plugin was built with its defaults in their place.
+    """
+    if isinstance(params, _Params):
+        if not params.constructible:
+            return False
+        wrong, params = params.wrong, params.resolved
+    else:
+        wrong = set()
     try:
         plugin = construct(owner, plugin_cls, params)
     except CONSTRUCTOR_ERRORS as exc:
-        log.error(path, constructor_message(exc), key=True)
+        message = constructor_message(exc)
+        if wrong:
+            names = ", ".join(sorted(map(str, wrong)))
+            message += f" (checked without the parameters with problems: {names})"
+        log.error(path, message, key=True)
         return False
     close = getattr(plugin, "close", None)
     if callable(close):
@@ -65,9 +106,11 @@ def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorS
     entry = _plugin(log, DETECTORS, raw["plugin"], (*base, "plugin"))
     if entry is None:
         return None
-    params = _params(log, entry.obj, raw.get("params") or {}, (*base, "params"))
-    if params is None:
+    checked = _params(log, entry.obj, raw.get("params") or {}, (*base, "params"))
+    if checked is None:
         return None
+    params = checked.resolved
+    _constructs(log, raw["plugin"], entry.obj, checked, (*base, "params"))
     schedule = raw.get("schedule") or {"every_n_frames": 1}
     takes_input = bool(getattr(entry.obj, "takes_input", False))
     if takes_input != ("input" in raw):
@@ -82,7 +125,8 @@ def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorS
     if takes_input and "schedule" in raw:
         log.error((*base, "schedule"), "a second stage runs on its input's frames; it has no schedule of its own")
         return None
-    _constructs(log, raw["plugin"], entry.obj, params, (*base, "params"))
+    # A spec even with wrong parameters (the file gives no config then): the checks that refer to
+    # this detector (a stage's input, the relations' object labels) still run in this pass.
     return DetectorSpec(
         name=name,
         plugin=raw["plugin"],
@@ -119,10 +163,12 @@ def tracker_spec(
     entry = _plugin(log, TRACKERS, kind, (*path, "type"))
     if entry is None:
         return None
-    resolved = _params(log, entry.obj, params, (*path, "params"))
-    if resolved is None or not _constructs(log, f"{kind} tracker", entry.obj, resolved, (*path, "params")):
+    checked = _params(log, entry.obj, params, (*path, "params"))
+    if checked is None or not _constructs(log, f"{kind} tracker", entry.obj, checked, (*path, "params")):
         return None
-    return TrackerSpec(kind, entry.obj, detector, resolved, line)
+    if not checked.sound:
+        return None
+    return TrackerSpec(kind, entry.obj, detector, checked.resolved, line)
 
 
 def hand_tracker_spec(log: IssueLog, raw: Mapping[str, Any], detector_names: list[str]) -> TrackerSpec | None:
