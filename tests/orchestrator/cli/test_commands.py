@@ -382,10 +382,10 @@ def test_validate_prints_the_resolved_pipeline(scene: Path) -> None:
     assert resolved["source"]["uri"] == str(scene / "clip.avi")
     assert resolved["detectors"]["hands"] == {
         "plugin": "testing.scripted",
-        "origin": "built-in",
         "params": {"fixture": str(scene / "boxes.yaml")},
         "schedule": {"every_n_frames": 1},
     }
+    assert "# detectors.hands: testing.scripted (built-in)\n" in result.stdout  # where the plugin comes from
     assert resolved["detectors"]["idle"]["schedule"] == {"every_n_frames": 3}
     assert resolved["outputs"]["records"] == ["detections"]
 
