@@ -239,6 +239,44 @@ def load_contacts(csv_path: str | Path, clip: str) -> list[Contact]:
     return contacts
 
 
+def fit_contacts(
+    contacts: Sequence[Contact], frames: int, trimmed: bool, source: str | Path = "contacts"
+) -> tuple[list[Contact], list[str]]:
+    """The contacts within the frames scored, ``0 .. frames - 1``, and warnings about the ones changed.
+
+    ``trimmed``: the run stopped before the clip's end (``--max-frames``): a contact that starts
+    after the last scored frame is left out and one that runs past it ends there, silently (that
+    is what a shorter run means). Otherwise the whole clip was scored, and a contact that starts
+    after its last frame is an error (`UserError` naming ``source``: most likely the contacts of
+    another video), while one that only ends after it is cut there with a one-line warning.
+
+    Example:
+        >>> cs = [Contact("c", "left", 2, 8, "cup"), Contact("c", "right", 6, 12, "lid")]
+        >>> fit_contacts(cs, 5, trimmed=True)
+        ([Contact(clip='c', hand='left', start=2, end=4, object='cup')], [])
+        >>> fit_contacts(cs, 10, trimmed=False)[1]
+        ["contacts: contact right 6-12 (lid) of clip 'c' ends after the clip's last frame 9: cut there"]
+    """
+    kept: list[Contact] = []
+    warnings: list[str] = []
+    last = frames - 1
+    for contact in contacts:
+        what = f"contact {contact.hand} {contact.start}-{contact.end} ({contact.object}) of clip {contact.clip!r}"
+        if contact.start > last:
+            if trimmed:
+                continue
+            raise UserError(
+                f"{source}: {what} starts after the clip's last frame {last} ({frames} frames processed): "
+                "are these the contacts of another video?"
+            )
+        if contact.end > last:
+            if not trimmed:
+                warnings.append(f"{source}: {what} ends after the clip's last frame {last}: cut there")
+            contact = replace(contact, end=last)
+        kept.append(contact)
+    return kept, warnings
+
+
 def relation_intervals(records: Iterable[Mapping[str, Any]], last_frame: int | None = None) -> list[RelationInterval]:
     """Relation intervals from event records, in order of ``relation_id`` (sides not set).
 

@@ -13,7 +13,13 @@ relation whose side stays unknown (no votes, or a tie) matches no contact.
 
 ``--json`` prints ``{"overall": counts, "by_relation": {name: counts}, ...}`` with counts
 ``contacts, found, relations, matched, recall, precision``; the other top-level keys (``clip``,
-``kinds``, ``min_tiou``, ``sides``, ``frames``, ``detail``) describe the run.
+``kinds``, ``min_tiou``, ``sides``, ``frames``, ``warnings``, ``detail``) describe the run.
+
+The contacts are scored over the frames processed: with ``--max-frames N`` a contact after frame
+N - 1 is left out and one running past it is cut there. On a whole clip, a contact that starts
+after the clip's last frame is an error (the contacts of another video?) and one that ends after
+it is cut with a one-line warning on stderr. A ``--source`` file that does not exist is an error
+of its own (the clip's name is its file stem).
 
 Example:
     $ python -m orchestrator eval-relations --pipeline pipelines/table_scene.yaml \\
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,16 +64,33 @@ def evaluate_relations(
 
     Returns `orchestrator.evaluation.relations.score_relations`'s dict (``overall``,
     ``by_relation``, ``detail``) with ``clip``, ``kinds``, ``min_tiou``, ``sides`` (``"tracks"`` or
-    ``"labels"``) and ``frames`` (frames processed). Raises `UserError` for bad input (contacts,
-    hand labels, a kind the pipeline does not report, a threshold outside (0, 1]).
+    ``"labels"``), ``frames`` (frames processed) and ``warnings`` (contacts cut at the clip's end).
+    The contacts are scored over the frames processed: with ``max_frames`` the ones after them are
+    left out and the ones running past them cut (`orchestrator.evaluation.relations.fit_contacts`).
+    Raises `UserError` for bad input (a source file that does not exist, contacts, hand labels, a
+    kind the pipeline does not report, a threshold outside (0, 1], ``max_frames`` < 1, a contact
+    starting after the clip's last frame).
     """
     from orchestrator.config import load_pipeline
-    from orchestrator.evaluation.relations import load_contacts, relation_intervals, score_relations, with_sides
+    from orchestrator.config.env import is_url
+    from orchestrator.evaluation.relations import (
+        fit_contacts,
+        load_contacts,
+        relation_intervals,
+        score_relations,
+        with_sides,
+    )
     from orchestrator.evaluation.tracking import load_hand_labels
     from orchestrator.runtime import Runtime
 
+    # The clip is the source's file stem: a mistyped path would otherwise read as "no contact for clip".
+    text = str(source)
+    if not is_url(text) and not text.isdigit() and not Path(text).expanduser().exists():
+        raise UserError(f"--source {text}: no such file")
     if not (0.0 < min_tiou <= 1.0):
         raise UserError(f"--min-tiou must lie in (0, 1], got {min_tiou}")
+    if max_frames is not None and max_frames < 1:
+        raise UserError(f"--max-frames must be at least 1, got {max_frames}")
     kinds = tuple(dict.fromkeys(kinds))
     clip = Path(str(source)).stem
     labelled = load_contacts(contacts, clip)
@@ -100,10 +124,20 @@ def evaluate_relations(
         elif kind == "summary":
             summary = record
     frames = int(summary.get("frames", {}).get("processed", 0))
+    if frames == 0:
+        raise UserError(f"--source {text}: no frame was processed")
+    labelled, warnings = fit_contacts(
+        labelled, frames, trimmed=max_frames is not None and frames >= max_frames, source=contacts
+    )
     intervals = with_sides(relation_intervals(records, last_frame=frames - 1), hand_tracks, labels)
     result = score_relations(labelled, intervals, kinds=kinds, min_tiou=min_tiou)
     result.update(
-        clip=clip, kinds=list(kinds), min_tiou=min_tiou, sides="tracks" if labels is None else "labels", frames=frames
+        clip=clip,
+        kinds=list(kinds),
+        min_tiou=min_tiou,
+        sides="tracks" if labels is None else "labels",
+        frames=frames,
+        warnings=warnings,
     )
     return result
 
@@ -159,6 +193,8 @@ def cmd_eval_relations(args: argparse.Namespace) -> int:
         min_tiou=args.min_tiou,
         max_frames=args.max_frames,
     )
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps(result) if args.json else format_table(result))
     return 0
 
@@ -194,7 +230,12 @@ def register(subparsers: Any) -> None:
         metavar="X",
         help=f"temporal IoU a relation needs with a contact (default {DEFAULT_MIN_TIOU}; exactly X counts)",
     )
-    parser.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames")
+    parser.add_argument(
+        "--max-frames",
+        type=int,
+        metavar="N",
+        help="only the first N frames; contacts after them are left out, contacts running past them cut",
+    )
     parser.add_argument(
         "--json",
         action="store_true",

@@ -11,6 +11,7 @@ from orchestrator.evaluation.relations import (
     COUNT_KEYS,
     Contact,
     RelationInterval,
+    fit_contacts,
     load_contacts,
     majority_side,
     nearest_label_side,
@@ -216,3 +217,26 @@ def test_load_contacts_errors(tmp_path: Path, text: str, message: str) -> None:
 def test_load_contacts_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="cannot read contacts"):
         load_contacts(tmp_path / "nope.csv", "v")
+
+
+@pytest.mark.parametrize(
+    ("frames", "trimmed", "expected", "warnings"),
+    [
+        (40, False, [(0, 9), (30, 39)], []),  # all inside
+        (35, True, [(0, 9), (30, 34)], []),  # --max-frames 35: cut at frame 34, silently
+        (20, True, [(0, 9)], []),  # --max-frames 20: the second one is left out
+        (35, False, [(0, 9), (30, 34)], ["contact right 30-39 (lid) of clip 'c' ends after the clip's last frame 34"]),
+    ],
+)
+def test_fit_contacts_to_the_frames_scored(frames: int, trimmed: bool, expected: list, warnings: list) -> None:
+    contacts = [Contact("c", "left", 0, 9, "cup"), Contact("c", "right", 30, 39, "lid")]
+    kept, said = fit_contacts(contacts, frames, trimmed)
+    assert [(c.start, c.end) for c in kept] == expected
+    assert len(said) == len(warnings) and all(w in s for w, s in zip(warnings, said, strict=True))
+
+
+def test_a_contact_after_the_clip_is_an_error() -> None:
+    with pytest.raises(
+        UserError, match=r"contacts.csv: contact right 30-39 \(lid\) of clip 'c' starts after the clip's last frame 19"
+    ):
+        fit_contacts([Contact("c", "right", 30, 39, "lid")], 20, trimmed=False, source="contacts.csv")

@@ -155,12 +155,47 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, run_cli, change: dict[
     [
         ("other,left,0,9,cup,\n", "no contact for clip 'clip'"),
         ("clip,left,0,9\n", "expected"),
+        ("clip,left,14,26,cup,\nclip,right,45,60,lid,\n", "contact right 45-60 (lid) of clip 'clip' starts after"),
     ],
 )
 def test_bad_contacts_exit_2(tmp_path: Path, run_cli, contacts: str, message: str) -> None:
     pipeline, video, contacts_csv, _ = _scene(tmp_path, contacts)
-    result = run_cli("eval-relations", "--pipeline", pipeline, "--source", video, "--contacts", contacts_csv)
+    args = ("eval-relations", "--pipeline", pipeline, "--source", video, "--contacts", contacts_csv)
+    result = run_cli(*args, "--kinds", "holding")
     assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_missing_source_is_its_own_error(tmp_path: Path, run_cli) -> None:
+    pipeline, _, contacts, _ = _scene(tmp_path, CONTACTS)
+    result = run_cli(
+        "eval-relations", "--pipeline", pipeline, "--source", tmp_path / "clip2.avi", "--contacts", contacts
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"--source {tmp_path / 'clip2.avi'}: no such file" in result.stderr
+
+
+def test_max_frames_scores_the_contacts_of_the_frames_processed(tmp_path: Path) -> None:
+    # 20 frames: the left contact 14-26 is cut to 14-19, the one at 33-39 is left out; the left
+    # holding (12-28 on the whole clip) runs 12-19: tIoU 6/8; the right one 0-19: tIoU 11/20 with
+    # the right contact 0-10 (0.275 on the whole clip, where it runs 0-39).
+    pipeline, video, contacts, labels = _scene(tmp_path, CONTACTS)
+    result = evaluate_relations(pipeline, str(video), contacts, hands=labels, kinds=("holding",), max_frames=20)
+    assert result["frames"] == 20 and result["warnings"] == []
+    assert [(c["hand"], c["start_frame"], c["end_frame"]) for c in result["detail"]["contacts"]] == [
+        ("left", 14, 19),
+        ("right", 0, 10),
+    ]
+    assert (result["overall"]["contacts"], result["overall"]["found"], result["overall"]["matched"]) == (2, 2, 2)
+
+
+def test_a_contact_past_the_clip_end_is_cut_with_a_warning(tmp_path: Path, run_cli) -> None:
+    pipeline, video, contacts, labels = _scene(tmp_path, "clip,left,14,45,cup,\n")
+    args = ("eval-relations", "--pipeline", pipeline, "--source", video, "--contacts", contacts, "--hands", labels)
+    result = run_cli(*args, "--kinds", "holding", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("warning: ") == 1 and "ends after the clip's last frame 39: cut there" in result.stderr
+    out = json.loads(result.stdout)
+    assert out["detail"]["contacts"][0]["end_frame"] == 39 and len(out["warnings"]) == 1
 
 
 def test_unknown_column_exit_2(tmp_path: Path, run_cli) -> None:
