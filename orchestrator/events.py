@@ -149,8 +149,10 @@ class SummaryRecord(Record):
     """The last record of every run, also after an error or an interruption.
 
     ``frames_skipped``: frames the source could not decode and skipped (``skipped_files``: the first
-    names of skipped image files); ``stalls``/``reconnects``: of a live source; ``abandoned``: threads
-    a stop left still busy, ``{"thread": "detector:NAME" | "reader" | "source-open", "frame": N}``.
+    names of skipped image files); ``frames_expected``: the frame count a video's container states
+    (None when it states none, and for other sources); ``stalls``/``reconnects``: of a live source;
+    ``abandoned``: threads a stop left still busy, ``{"thread": "detector:NAME" | "reader" |
+    "source-open", "frame": N}``.
 
     Example:
         >>> SummaryRecord(frame=-1, time=0.0, status="done")
@@ -168,6 +170,7 @@ class SummaryRecord(Record):
     frames_processed: int = 0
     frames_dropped: int = 0
     frames_skipped: int = 0
+    frames_expected: int | None = None
     skipped_files: tuple[str, ...] = ()
     stalls: int = 0
     reconnects: int = 0
@@ -192,6 +195,7 @@ class SummaryRecord(Record):
                 "processed": self.frames_processed,
                 "dropped": self.frames_dropped,
                 "skipped": self.frames_skipped,
+                "expected": self.frames_expected,
             },
             "skipped_files": [str(name) for name in self.skipped_files],
             "stalls": self.stalls,

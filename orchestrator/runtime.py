@@ -375,6 +375,7 @@ class Runtime:
             frames_processed=counters.frames_processed,
             frames_dropped=counters.frames_read - counters.frames_processed,
             frames_skipped=source.frames_skipped if source is not None else 0,
+            frames_expected=source.frames_expected if source is not None else None,
             skipped_files=skipped_names[:MAX_SKIPPED_NAMES],
             stalls=source.stalls if source is not None else 0,
             reconnects=source.reconnects if source is not None else 0,

@@ -14,10 +14,15 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import time
 from typing import Any
 
 from orchestrator.cli.console import eprint, silence_stdout
 from orchestrator.errors import EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, PipelineError, UserError
+
+#: A signal this soon after the first is the same request delivered twice (``timeout`` signals its
+#: child and then its whole process group), not a second Ctrl-C asking to exit at once.
+_REPEAT_S = 0.25
 
 
 def _max_frames(text: str) -> int:
@@ -53,16 +58,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         runtime.on_frame = viewer
     # Opened at the first record: a run that cannot start leaves an existing events file as it was.
     sink = JsonlSink(target, append=config.outputs.append if args.append is None else args.append)
-    received: list[int] = []
+    received: list[tuple[int, float]] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
-        received.append(signum)
-        if len(received) > 1:
+        now = time.monotonic()
+        if received and now - received[0][1] >= _REPEAT_S:
             # A second Ctrl-C: the user does not want to wait for anything. The file keeps whole records.
             sink.cut_to_last_record(1 << 30)
             eprint("interrupted again: exiting at once (no summary)")
             os._exit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
-        runtime.stop()
+        if not received:
+            received.append((signum, now))
+            runtime.stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     summary: dict[str, Any] | None = None
@@ -101,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if viewer is not None and viewer.quit_requested:
         return EXIT_OK
     if received:
-        return EXIT_SIGINT if received[0] == signal.SIGINT else EXIT_SIGTERM
+        return EXIT_SIGINT if received[0][0] == signal.SIGINT else EXIT_SIGTERM
     return EXIT_OK
 
 
@@ -135,6 +142,8 @@ def summary_line(summary: dict[str, Any], target: str) -> str:
     frames = summary["frames"]
     where = "stdout" if target == "-" else target
     extra = ""
+    if summary["status"] == "truncated" and frames.get("expected") and frames["read"] < frames["expected"]:
+        extra += f", the source ended at frame {frames['read']} of {frames['expected']}"
     if frames.get("skipped"):
         extra += f", {frames['skipped']} skipped (undecodable)"
     if summary.get("stalls"):

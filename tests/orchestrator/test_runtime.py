@@ -349,7 +349,7 @@ def test_image_folder_in_natural_order_and_undecodable_image(tmp_path: Path) -> 
 def test_max_frames_and_source_override(tmp_path: Path, small_video: Path) -> None:
     pipeline = write_pipeline(tmp_path / "p.yaml", "version: 1\ndetectors:\n  a: {plugin: testing.noop}\n")
     records = _records(pipeline, source=str(small_video), max_frames=7)
-    assert records[-1]["frames"] == {"read": 7, "processed": 7, "dropped": 0, "skipped": 0}
+    assert records[-1]["frames"] == {"read": 7, "processed": 7, "dropped": 0, "skipped": 0, "expected": 30}
     assert records[-1]["status"] == "completed"  # the frames asked for: not a truncated source
     with pytest.raises(UserError, match="no source"):
         Runtime(load_pipeline(pipeline))

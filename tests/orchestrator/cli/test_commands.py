@@ -143,7 +143,7 @@ def test_run_to_stdout_writes_only_json_lines(scene: Path) -> None:
     assert hands[1] == []
     summary = records[-1]
     assert summary["type"] == "summary" and summary["status"] == "completed"
-    assert summary["frames"] == {"read": 12, "processed": 12, "dropped": 0, "skipped": 0}
+    assert summary["frames"] == {"read": 12, "processed": 12, "dropped": 0, "skipped": 0, "expected": 12}
     # People's messages go to stderr: exactly the status line.
     (line,) = result.stderr.splitlines()
     assert STATUS_LINE.match(line).groups() == ("12", "0", "deterministic", "stdout")
