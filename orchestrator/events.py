@@ -2,7 +2,7 @@
 
 Every record is one JSON object on one line with at least::
 
-    {"schema": "orchestrator.events/2", "seq": 0, "type": "...", "frame": 0, "time": 0.0, ...}
+    {"schema": "orchestrator.events/3", "seq": 0, "type": "...", "frame": 0, "time": 0.0, ...}
 
 ``seq`` counts records of one run from 0; ``frame`` and ``time`` are the source frame index
 and source time in seconds the record is about. Record types are frozen dataclasses here;
@@ -12,7 +12,7 @@ order, compact separators, rounded floats), so a deterministic run is byte-for-b
 Example:
     >>> stream = RecordStream()
     >>> stream.stamp(DetectionsRecord(frame=0, time=0.0, detector="hands", detections=Detections.empty()))
-    {'schema': 'orchestrator.events/2', 'seq': 0, 'type': 'detections', 'frame': 0, 'time': 0.0, ...}
+    {'schema': 'orchestrator.events/3', 'seq': 0, 'type': 'detections', 'frame': 0, 'time': 0.0, ...}
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from detectors.detections import Detections
 from orchestrator.errors import PipelineError, SinkClosed, UserError
 from trackers.track import Track
 
-SCHEMA_ID = "orchestrator.events/2"
+SCHEMA_ID = "orchestrator.events/3"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from orchestrator.relations import (
     RelationsSpec,
     is_hand_like,
 )
-from trackers.track import Track
+from trackers.track import Track, TrackState
 
 FPS = 10.0
 HAND_BOX = (100.0, 100.0, 200.0, 200.0)
@@ -188,7 +188,7 @@ def test_start_and_end_records_in_full() -> None:
     assert out[:4] == [[], [], [], []]
     (start,) = out[4]
     assert RecordStream().stamp(start) == {
-        "schema": "orchestrator.events/2",
+        "schema": "orchestrator.events/3",
         "seq": 0,
         "type": "relation.start",
         "frame": 2,
@@ -207,7 +207,7 @@ def test_start_and_end_records_in_full() -> None:
     assert out[5] == []
     (end,) = engine.finish(5, 0.5)
     assert RecordStream().stamp(end) == {
-        "schema": "orchestrator.events/2",
+        "schema": "orchestrator.events/3",
         "seq": 0,
         "type": "relation.end",
         "frame": 4,
@@ -304,7 +304,7 @@ def test_updates_while_active() -> None:
     check_schema(records)
     update = RecordStream().stamp(records[1])
     assert update == {
-        "schema": "orchestrator.events/2",
+        "schema": "orchestrator.events/3",
         "seq": 0,
         "type": "relation.update",
         "frame": 2,
@@ -530,6 +530,33 @@ def test_a_new_object_track_where_the_carried_box_is_takes_the_relation_over() -
     end = ends[0]
     assert (end.relation_id, end.object_id, end.reason, end.frame, end.duration_frames) == (1, 9, "end_of_stream", 5, 6)
     assert end.carried_frames == 2
+
+
+def test_a_lost_object_track_still_reported_is_carried_not_judged_by_its_stale_box() -> None:
+    # The tracker still reports the cup (state lost, its predicted box where it was) while the hand
+    # carries it away 30 px a frame: the relation carries the cup with the hand, then the tracker
+    # sees it again in the hand. Without carrying, the stale box ends the relation (released) and
+    # the cup seen again starts a second one.
+    def frames(carry: int) -> list[Record]:
+        engine = RelationEngine(carrying_spec(carry), FPS)
+        records: list[Record] = []
+        for f in range(8):
+            dx = 30.0 * max(0, min(f, 6) - 2)
+            moved = (HAND_BOX[0] + dx, HAND_BOX[1], HAND_BOX[2] + dx, HAND_BOX[3])
+            seen = f < 3 or f >= 6
+            box = (ON[0] + dx, ON[1], ON[2] + dx, ON[3]) if seen else ON
+            cup = Track(5, box, 0.6, "cup", 41, state=TrackState.CONFIRMED if seen else TrackState.LOST)
+            records += engine.update(f, f / FPS, [hand(box=moved)], [cup])
+            if f == 4 and carry:
+                [relation] = engine.active()
+                assert relation.object_track.box == pytest.approx((ON[0] + 60, ON[1], ON[2] + 60, ON[3]))
+                assert engine.carried_objects() == ()  # the tracker reports the cup itself
+        return records + engine.finish(7, 0.7)
+
+    ends = [r for r in frames(10) if r.type == "relation.end"]
+    assert [(e.reason, e.frame, e.carried_frames) for e in ends] == [("end_of_stream", 7, 3)]
+    ends = [r for r in frames(0) if r.type == "relation.end"]
+    assert [(e.reason, e.frame) for e in ends] == [("released", 2), ("end_of_stream", 7)]  # two relations
 
 
 @pytest.mark.parametrize(
