@@ -59,8 +59,11 @@ def run(
     summary last; stop early by breaking out of the loop (the run is stopped and its threads
     joined). With ``callback``: calls it for every record and returns the summary.
     ``records`` overrides the pipeline's opt-in per-frame record types (``detections``, ``tracks``).
-    Errors: `orchestrator.errors.UserError` for bad input, `PipelineError` when a detector fails
-    (after the summary has been produced).
+    The summary's ``status`` says how the run ended: ``completed`` (the whole source), ``truncated``
+    (the source ended early or skipped damaged frames), ``source_lost``, ``interrupted`` or ``error``.
+    Errors: `orchestrator.errors.UserError` for bad input (a source that cannot be opened),
+    `PipelineError` when a detector, the source or a frame hook failed or a live source was lost
+    (after the summary has been produced, and every frame read before it processed).
     """
     config = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
     runtime = Runtime(config, source=source, mode=mode, max_frames=max_frames, records=records)

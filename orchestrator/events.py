@@ -393,6 +393,8 @@ class JsonlSink:
         self._owned = target != "-"
         self._fd: int | None = None
         self._regular = False
+        #: Bytes of the record being written (0 between records): at most this much can be half-written.
+        self._in_flight = 0
         self.written = 0
 
     def open(self) -> None:
@@ -423,6 +425,7 @@ class JsonlSink:
         self.open()
         assert self._fd is not None
         data = line.encode("utf-8")
+        self._in_flight = len(data)
         try:
             view = memoryview(data)
             while view:  # one write() in practice; a short write goes on where it stopped
@@ -434,7 +437,13 @@ class JsonlSink:
             raise PipelineError(
                 f"{self.target}: cannot write events: {exc.strerror or exc}; {self.written} records written{cut}"
             ) from exc
+        self._in_flight = 0
         self.written += 1
+
+    def abandon(self) -> None:
+        """For an exit at once (a second Ctrl-C, maybe in the middle of a write): drop a half-written record."""
+        if self._in_flight:
+            self.cut_to_last_record(self._in_flight)
 
     def cut_to_last_record(self, partial_max: int) -> str:
         """Cut a regular file back to its last complete line (a record's first ``partial_max`` bytes at most).

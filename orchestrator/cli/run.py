@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         now = time.monotonic()
         if received and now - received[0][1] >= _REPEAT_S:
             # A second Ctrl-C: the user does not want to wait for anything. The file keeps whole records.
-            sink.cut_to_last_record(1 << 30)
+            sink.abandon()
             eprint("interrupted again: exiting at once (no summary)")
             os._exit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
         if not received:
