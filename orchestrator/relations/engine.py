@@ -19,15 +19,17 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   over their candidate frames start (the lower object id breaks a tie) and the others start
   counting their ``enter`` frames afresh, so a later start is dated after the limit had room.
 * **carried objects** (``max_carried_frames: n`` on a relation): an active relation whose object
-  track is no longer reported while its hand still is does not end: the object is taken to be
-  in the hand. Its box moves with the hand (the last seen box, shifted by the hand box centre's
-  displacement since), the predicate is not evaluated, and the scene shows the object as a
-  predicted track. A new object track that overlaps the carried box (IoU ≥ 0.1, or the carried
-  box covering a quarter of it) takes the relation over, same ``relation_id`` (the end record
-  names the last object id); the old track coming back continues it too. Carried frames count as
-  frames of the relation (its duration), not in its scores, and the end record says how many
-  there were (``carried_frames``). After ``n`` carried frames in a row without the object, the
-  relation ends ``object_lost``, dated at its last carried frame.
+  track is no longer reported, or is reported ``lost`` (an object-detector run missed it), while
+  its hand is still there does not end: the object is taken to be in the hand. Its box moves
+  with the hand (the last seen box, shifted by the hand box centre's displacement since), the
+  predicate is not evaluated, and the scene shows the object as a predicted track (a lost track
+  the tracker still reports is shown as the tracker has it). A new object track that overlaps
+  the carried box (IoU ≥ 0.1, or the carried box covering a quarter of it) takes the relation
+  over, same ``relation_id`` (the end record names the last object id); the old track coming
+  back continues it too. Carried frames count as frames of the relation (its duration), not in
+  its scores, and the end record says how many there were (``carried_frames``). After ``n``
+  carried frames in a row without the object, the relation ends ``object_lost``, dated at its
+  last carried frame (a lost track still reported is judged by the predicate again instead).
 * **successor tracks** (``grace_frames: n`` on a relation): an active relation whose hand track
   is no longer reported while its object still is, or whose object track is gone (and not
   carried) while its hand is still there, waits up to ``n`` frames for a successor: a hand track
@@ -245,11 +247,13 @@ class RelationEngine:
     def carried_objects(self) -> tuple[Track, ...]:
         """Objects carried on the last frame (see the module doc): predicted tracks moved with their hand.
 
-        One per object id, by id; their ids are not among the object tracks the tracker reported.
+        One per object id, by id, and only those the tracker no longer reported (a lost track it
+        still reports is in the scene already; `active` gives its carried box).
         """
         by_id: dict[int, Track] = {}
         for key in sorted(self._carried):
-            by_id.setdefault(key[2], self._carried[key])
+            if key[2] not in self._objects:
+                by_id.setdefault(key[2], self._carried[key])
         return tuple(by_id[i] for i in sorted(by_id))
 
     # ------------------------------------------------------------------ the per-frame step
@@ -300,6 +304,19 @@ class RelationEngine:
         # A new object track where a carried box is takes the relation over (seen: not carried);
         # the others are carried on this frame. Likewise a successor takes over a waiting relation;
         # one that has now waited more than its grace without a successor ends.
+        # An object track still reported but lost (a detector run missed it: it is in the hand) is
+        # carried as well, rather than judged by the tracker's stale predicted box.
+        for key, state in self._pairs.items():
+            obj = objects_by_id.get(key[2])
+            if (
+                state.active
+                and obj is not None
+                and obj.state is TrackState.LOST
+                and key[1] in hands_by_id
+                and state.object_track is not None
+                and state.carried_frames < self.spec.relations[key[0]].max_carried_frames
+            ):
+                self._carried[key] = self._carried_track(state, hands_by_id[key[1]], state.carried_frames + 1)
         self._take_up_carried(objects_by_id, hand_like)
         self._take_up_waiting(hands_by_id, objects_by_id, hand_like)
         for key, reason in sorted(self._waiting.items()):
@@ -334,9 +351,12 @@ class RelationEngine:
                         if self._advance_candidate(key, relation, state, holds, score, hand, obj, frame_index, time_s):
                             starts.append(key)
                         continue
-                    state.object_label = obj.label
-                    state.object_track, state.hand_centre, state.carried_frames = obj, center(hand.box), 0
                     state.hand_track, state.waiting_frames = hand, 0
+                    if key in self._carried:  # a lost object track in the hand: carried, not judged
+                        continue
+                    state.object_label = obj.label
+                    if obj.state is not TrackState.LOST:  # a carried object's bound runs until it is seen
+                        state.object_track, state.hand_centre, state.carried_frames = obj, center(hand.box), 0
                     if self._advance_active(relation, state, holds, score, frame_index, time_s):
                         del self._pairs[key]
                         ends.append((key, self._end(key, state, "released", frame_index, time_s)))

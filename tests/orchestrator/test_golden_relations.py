@@ -83,12 +83,43 @@ def sparse_object_detector() -> tuple[Boxes, Boxes]:
     return approach_and_grasp()
 
 
+def label_flip() -> tuple[Boxes, Boxes]:
+    """A hand holds a cup that the detector calls "bottle" on frames 0-11 and "cup" from frame 12."""
+    hands = {i: [_hand(180)] for i in range(FRAMES)}
+    objects = {i: [_obj("bottle" if i < 12 else "cup", 190, score=0.3 if i < 12 else 0.5)] for i in range(FRAMES)}
+    return hands, objects
+
+
+def carried_in_hand() -> tuple[Boxes, Boxes]:
+    """A hand holds a cup (frames 0-9), the detector loses the cup in the hand (10-29) while the
+    hand moves it right 3 px a frame, then sees it again in the hand (30-39)."""
+    hands: Boxes = {}
+    objects: Boxes = {}
+    for i in range(FRAMES):
+        x = 180 + 3 * min(max(i - 10, 0), 20)
+        hands[i] = [_hand(x)]
+        objects[i] = [] if 10 <= i < 30 else [_obj("cup", x + 10)]
+    return hands, objects
+
+
 SCENARIOS: dict[str, tuple[Callable[[], tuple[Boxes, Boxes]], int]] = {
     "approach_and_grasp": (approach_and_grasp, 1),
     "flicker": (flicker, 1),
     "two_hands_two_objects": (two_hands_two_objects, 1),
     "hand_leaves_frame": (hand_leaves_frame, 1),
     "objects_every_4th_frame": (sparse_object_detector, 4),
+}
+
+
+#: Scenarios run with the default rules (`_default_rules_pipeline`): the default object tracker
+#: (label-agnostic with a label vote, every reported detection may start a track), the default
+#: ``not_hand`` rule and enter/exit frames, a relation that carries its object and has a grace.
+DEFAULT_RULES_SCENARIOS: dict[str, tuple[Callable[[], tuple[Boxes, Boxes]], int]] = {
+    "approach_and_grasp": (approach_and_grasp, 1),
+    "two_hands_two_objects": (two_hands_two_objects, 1),
+    "hand_leaves_frame": (hand_leaves_frame, 1),
+    "label_flip": (label_flip, 1),
+    "carried_in_hand": (carried_in_hand, 1),
 }
 
 
@@ -131,17 +162,63 @@ def _pipeline(tmp_path: Path, hands: Boxes, objects: Boxes, objects_every: int) 
     )
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_golden_event_stream(tmp_path: Path, scenario: str) -> None:
-    make_boxes, objects_every = SCENARIOS[scenario]
-    hands, objects = make_boxes()
-    records = list(Runtime(load_pipeline(_pipeline(tmp_path, hands, objects, objects_every))).records())
+def _default_rules_pipeline(tmp_path: Path, hands: Boxes, objects: Boxes, objects_every: int) -> Path:
+    video = make_video(tmp_path / "clip.avi", frames=FRAMES, size=(320, 240))
+    write_fixture(tmp_path / "hands.yaml", hands, labels=("hand",))
+    write_fixture(tmp_path / "objects.yaml", objects, labels=("person", "cup", "bottle"))
+    return write_pipeline(
+        tmp_path / "p.yaml",
+        f"""
+        version: 1
+        source: {{uri: {video.name}}}
+        detectors:
+          hands: {{plugin: testing.scripted, params: {{fixture: hands.yaml}}}}
+          objects:
+            plugin: testing.scripted
+            params: {{fixture: objects.yaml}}
+            schedule: {{every_n_frames: {objects_every}}}
+        tracker:
+          type: sort
+          detector: hands
+          params: {{min_hits: 2, max_age_frames: 5}}
+        relations:
+          objects: {{detector: objects}}
+          report:
+            holding:
+              when: {{overlap: {{min_object_covered: 0.5}}}}
+              update_every_frames: 10
+              max_carried_frames: 30
+              grace_frames: 5
+            near:
+              when: {{near: {{max_gap: 0.5}}}}
+        """,
+    )
+
+
+def _check_golden(records: list[dict[str, Any]], name: str) -> None:
     validate_records(records)
     assert records[-1]["type"] == "summary" and records[-1]["status"] == "completed"
     produced = "".join(dumps(r) for r in records[:-1])
-    golden = GOLDEN / f"{scenario}.jsonl"
+    golden = GOLDEN / f"{name}.jsonl"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(produced, encoding="utf-8")
     assert golden.exists(), f"{golden} is missing: run with UPDATE_GOLDEN=1 to create it"
     assert produced == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_golden_event_stream(tmp_path: Path, scenario: str) -> None:
+    make_boxes, objects_every = SCENARIOS[scenario]
+    hands, objects = make_boxes()
+    records = list(Runtime(load_pipeline(_pipeline(tmp_path, hands, objects, objects_every))).records())
+    _check_golden(records, scenario)
+
+
+@pytest.mark.parametrize("scenario", sorted(DEFAULT_RULES_SCENARIOS))
+def test_golden_event_stream_with_the_default_rules(tmp_path: Path, scenario: str) -> None:
+    make_boxes, objects_every = DEFAULT_RULES_SCENARIOS[scenario]
+    hands, objects = make_boxes()
+    pipeline = _default_rules_pipeline(tmp_path, hands, objects, objects_every)
+    records = list(Runtime(load_pipeline(pipeline)).records())
+    _check_golden(records, f"defaults_{scenario}")
