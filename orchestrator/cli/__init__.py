@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "orchestrator.evaluation.tracking_cli",
     "orchestrator.evaluation.relations_cli",
     "orchestrator.cli.export",
+    "orchestrator.cli.batch",
     "orchestrator.bench.detector",
     "orchestrator.bench.runtime",
     "orchestrator.bench.pipeline",
