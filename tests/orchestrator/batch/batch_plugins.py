@@ -48,11 +48,11 @@ class Crash(Detector):
         return Detections.empty()
 
     def detect_frame(self, image: np.ndarray, frame_index: int, time_s: float) -> Detections:
-        if image.shape[1] == self.width and frame_index == self.at_frame:
-            if self.once_marker is None or not os.path.exists(self.once_marker):
-                if self.once_marker is not None:
-                    Path(self.once_marker).touch()
-                if self.how == "exit":
-                    os._exit(3)
-                os.kill(os.getpid(), signal.SIGKILL)
+        mine = image.shape[1] == self.width and frame_index == self.at_frame
+        if mine and (self.once_marker is None or not os.path.exists(self.once_marker)):
+            if self.once_marker is not None:
+                Path(self.once_marker).touch()
+            if self.how == "exit":
+                os._exit(3)
+            os.kill(os.getpid(), signal.SIGKILL)
         return Detections.empty()
