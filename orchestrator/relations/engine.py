@@ -30,6 +30,9 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   its scores, and the end record says how many there were (``carried_frames``). After ``n``
   carried frames in a row without the object, the relation ends ``object_lost``, dated at its
   last carried frame (a lost track still reported is judged by the predicate again instead).
+  A new object track away from the carried box, with the carried object's label and about its
+  size (box diagonal within a factor 1.5), is the object put down elsewhere: the relation ends
+  ``released`` on that frame, dated at its last carried frame.
 * **successor tracks** (``grace_frames: n`` on a relation): an active relation whose hand track
   is no longer reported while its object still is, or whose object track is gone (and not
   carried) while its hand is still there, waits up to ``n`` frames for a successor: a hand track
@@ -89,7 +92,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from detectors.geometry import Box, center, covered_share, iou
+from detectors.geometry import Box, center, covered_share, diagonal, iou
 from orchestrator.events import Record, RelationEndRecord, RelationStartRecord, RelationUpdateRecord
 from orchestrator.relations.predicates import PairContext, history_frames
 from orchestrator.relations.spec import NotHandSpec, RelationSpec, RelationsSpec
@@ -106,6 +109,9 @@ _Key = tuple[int, int, int]  # (relation index in YAML order, hand id, object id
 #: (IoU), or when the carried box covers this share of it (a small object seen inside the hand).
 _TAKE_UP_IOU = 0.1
 _TAKE_UP_COVERED = 0.25
+#: A new track with a carried object's label, away from the hand, is that object put down when
+#: its box diagonal is within this factor of the object's last seen one.
+_SAME_SIZE = 1.5
 
 
 @dataclass
@@ -318,6 +324,10 @@ class RelationEngine:
             ):
                 self._carried[key] = self._carried_track(state, hands_by_id[key[1]], state.carried_frames + 1)
         self._take_up_carried(objects_by_id, hand_like)
+        for key in self._seen_elsewhere(objects_by_id, hand_like):
+            state = self._pairs.pop(key)
+            del self._carried[key]
+            ends.append((key, self._end(key, state, "released", frame_index, time_s)))
         self._take_up_waiting(hands_by_id, objects_by_id, hand_like)
         for key, reason in sorted(self._waiting.items()):
             state = self._pairs[key]
@@ -502,6 +512,31 @@ class RelationEngine:
                 state = self._pairs.pop(key)
                 del self._carried[key]
                 self._pairs[(index, hand_id, best)] = state  # a candidate of that pair gives way
+
+    def _seen_elsewhere(self, objects: dict[int, Track], hand_like: set[int]) -> list[_Key]:
+        """The carried relations whose object has just been seen away from the hand: put down.
+
+        That is a track on its first frame, not where the carried box is (it would have taken the
+        relation over), with the carried object's label and a box diagonal within a factor
+        `_SAME_SIZE` of its last seen box's.
+        """
+        put_down = []
+        for key in sorted(self._carried):
+            state = self._pairs[key]
+            last = state.object_track
+            if last is None:
+                continue
+            for object_id, obj in objects.items():
+                if (
+                    object_id != key[2]
+                    and object_id not in hand_like
+                    and obj.age_frames == 0
+                    and obj.label == state.object_label
+                    and 1 / _SAME_SIZE <= diagonal(obj.box) / max(diagonal(last.box), 1e-9) <= _SAME_SIZE
+                ):
+                    put_down.append(key)
+                    break
+        return put_down
 
     def _take_up_waiting(self, hands: dict[int, Track], objects: dict[int, Track], hand_like: set[int]) -> None:
         """Give each waiting relation to a successor track: a hand of the same side, an object where it was.

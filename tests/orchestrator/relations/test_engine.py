@@ -560,6 +560,28 @@ def test_a_lost_object_track_still_reported_is_carried_not_judged_by_its_stale_b
 
 
 @pytest.mark.parametrize(
+    ("label", "age_frames", "size", "expected"),
+    [
+        ("cup", 0, 50, [("released", 3, 4, 2)]),  # the cup put down on the table: held until frame 3
+        ("bottle", 0, 50, [("end_of_stream", 5, 5, 4)]),  # another object: the cup stays carried
+        ("cup", 3, 50, [("end_of_stream", 5, 5, 4)]),  # a cup tracked for a while already: another cup
+        ("cup", 0, 200, [("end_of_stream", 5, 5, 4)]),  # far larger than the carried cup: another object
+    ],
+)
+def test_a_carried_object_seen_elsewhere_was_put_down(label: str, age_frames: int, size: int, expected: list) -> None:
+    engine = RelationEngine(carrying_spec(10), FPS)
+    records: list[Record] = []
+    for f in range(6):
+        objects = [obj()] if f < 2 else []
+        if f >= 4:  # a new track away from the hand (the carried cup is at ON, in the hand)
+            objects.append(Track(9, (400.0, 100.0, 400.0 + size, 150.0), 0.6, label, 41, age_frames=age_frames + f - 4))
+        records += engine.update(f, f / FPS, [hand()], objects)
+    records += engine.finish(5, 0.5)
+    ends = [r for r in records if r.type == "relation.end"]
+    assert [(e.reason, e.frame, e.ended_frame, e.carried_frames) for e in ends] == expected
+
+
+@pytest.mark.parametrize(
     ("max_carried_frames", "pattern", "reason", "ended_frame"),
     [
         (0, "##o", "object_lost", 2),  # no carrying: today's rule, it ends at once
