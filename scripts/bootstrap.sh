@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv at the repository root if missing and install the project with its test tools
-# and its optional supervision extra (the interop tests need it).
+# and its optional supervision extra (the interop tests need it); ray too where a wheel exists
+# (the batch-on-Ray test needs it, and skips with the reason where it cannot be installed).
 # Safe to run again: the install is skipped while pyproject.toml is unchanged since the last one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,4 +18,8 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".[test,supervision]"
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+if ! .venv/bin/python -c "import ray" >/dev/null 2>&1; then
+  .venv/bin/python -m pip install --quiet "ray>=2.9" \
+    || echo "scripts/bootstrap.sh: could not install ray; the Ray batch test will be skipped" >&2
 fi
