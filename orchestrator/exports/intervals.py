@@ -12,7 +12,9 @@ Columns (`COLUMNS`), one row per ``relation.start`` in ``relation_id`` order:
 - ``reason``: why it ended (``released``, ``hand_lost``, ``object_lost``, ``end_of_stream``), or
   ``open`` when the file has no ``relation.end`` for it (a run cut short): it then ends on the
   file's last frame, ``duration_s`` being ``end_s - start_s`` (the frame period is not known);
-- ``mean_score`` / ``max_score``: the ``relation.end`` record's (empty for an open relation).
+- ``mean_score`` / ``max_score``: the ``relation.end`` record's (empty for an open relation);
+- ``carried_frames``: frames of the relation on which its object was carried in the hand, unseen
+  (the ``relation.end`` record's; 0 when it has none; empty for an open relation).
 
 ``side`` comes from the hand tracker's ``tracks`` records when the file has them (the majority of
 the hand track's sides over the relation's frames, `orchestrator.evaluation.relations.with_sides`);
@@ -57,6 +59,7 @@ COLUMNS: tuple[str, ...] = (
     "reason",
     "mean_score",
     "max_score",
+    "carried_frames",
 )
 
 Record = Mapping[str, Any]
@@ -120,6 +123,7 @@ def interval_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
                 reason=end["reason"],
                 mean_score=end.get("mean_score", ""),
                 max_score=end.get("max_score", ""),
+                carried_frames=end.get("carried_frames", 0),
             )
         else:
             end_frame, end_s = max(last["frame"], start["frame"]), max(last["time"], start["time"])
@@ -131,6 +135,7 @@ def interval_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
                 reason="open",
                 mean_score="",
                 max_score="",
+                carried_frames="",
             )
         rows.append({column: row[column] for column in COLUMNS})
     return rows

@@ -20,23 +20,23 @@ GOLDEN = DATA_DIR / "golden"
 
 HEADER = (
     "relation_id,relation,hand,side,object,label,start_frame,end_frame,start_s,end_s,"
-    "duration_frames,duration_s,reason,mean_score,max_score"
+    "duration_frames,duration_s,reason,mean_score,max_score,carried_frames"
 )
 # The golden streams' relations, as tests/data/golden/*.jsonl have them (no tracks records: no sides).
 EXPECTED = {
     "approach_and_grasp": [
-        "1,near,1,,1,cup,8,39,0.266667,1.3,32,1.066667,end_of_stream,0.876,1.0",
-        "2,holding,1,,1,cup,17,33,0.566667,1.1,17,0.566667,released,0.9512,1.0",
+        "1,near,1,,1,cup,8,39,0.266667,1.3,32,1.066667,end_of_stream,0.876,1.0,0",
+        "2,holding,1,,1,cup,17,33,0.566667,1.1,17,0.566667,released,0.9512,1.0,0",
     ],
     "hand_leaves_frame": [
-        "1,near,1,,1,cup,1,24,0.033333,0.8,24,0.8,hand_lost,1.0,1.0",
-        "2,holding,1,,1,cup,1,24,0.033333,0.8,24,0.8,hand_lost,1.0,1.0",
+        "1,near,1,,1,cup,1,24,0.033333,0.8,24,0.8,hand_lost,1.0,1.0,0",
+        "2,holding,1,,1,cup,1,24,0.033333,0.8,24,0.8,hand_lost,1.0,1.0,0",
     ],
     "two_hands_two_objects": [
-        "1,near,1,,1,cup,1,39,0.033333,1.3,39,1.3,end_of_stream,1.0,1.0",
-        "2,near,2,,2,bottle,1,39,0.033333,1.3,39,1.3,end_of_stream,1.0,1.0",
-        "3,holding,1,,1,cup,1,39,0.033333,1.3,39,1.3,end_of_stream,0.9423,1.0",
-        "4,holding,2,,2,bottle,1,39,0.033333,1.3,39,1.3,end_of_stream,0.7549,1.0",
+        "1,near,1,,1,cup,1,39,0.033333,1.3,39,1.3,end_of_stream,1.0,1.0,0",
+        "2,near,2,,2,bottle,1,39,0.033333,1.3,39,1.3,end_of_stream,1.0,1.0,0",
+        "3,holding,1,,1,cup,1,39,0.033333,1.3,39,1.3,end_of_stream,0.9423,1.0,0",
+        "4,holding,2,,2,bottle,1,39,0.033333,1.3,39,1.3,end_of_stream,0.7549,1.0,0",
     ],
 }
 
@@ -47,6 +47,16 @@ def test_golden_streams(scenario: str) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [HEADER, *EXPECTED[scenario]]
     assert tuple(HEADER.split(",")) == COLUMNS
+
+
+def test_carried_frames() -> None:
+    """A cup carried in the hand, unseen, for 21 frames of its holding (golden defaults_carried_in_hand)."""
+    rows = list(csv.DictReader(io.StringIO(export_intervals(read_events(GOLDEN / "defaults_carried_in_hand.jsonl")))))
+    assert [(r["relation"], r["object"], r["carried_frames"]) for r in rows] == [
+        ("holding", "1", "21"),
+        ("near", "1", "0"),
+        ("near", "2", "0"),
+    ]
 
 
 @pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.jsonl")), ids=lambda p: p.stem)
