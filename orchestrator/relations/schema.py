@@ -79,10 +79,9 @@ RELATIONS_SCHEMA: dict[str, Any] = {
                     "description": "Object boxes that are a hand (COCO calls hands and arms 'person') are ignored.",
                     "properties": {
                         "labels": {
-                            "oneOf": [
-                                {"type": "array", "uniqueItems": True, "items": {"type": "string", "minLength": 1}},
-                                {"const": "any"},
-                            ],
+                            "type": ["array", "string"],
+                            "uniqueItems": True,
+                            "items": {"type": "string", "minLength": 1},
                             "description": "Only boxes with these labels can be taken for a hand (default [person]; "
                             "[] turns the filter off; 'any': a box of any label, for detectors that call a hand "
                             "'bottle' or 'cell phone').",

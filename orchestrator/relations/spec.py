@@ -274,6 +274,14 @@ def parse_relations(
     )
     not_hand_raw = objects_raw.get("not_hand") or {}
     not_hand_labels = not_hand_raw.get("labels", DEFAULT_NOT_HAND_LABELS)
+    if isinstance(not_hand_labels, str) and not_hand_labels != "any":
+        issues.append(
+            (
+                (*_ROOT, "objects", "not_hand", "labels"),
+                f"expected a list of labels or 'any', got {not_hand_labels!r} (write [{not_hand_labels}])",
+            )
+        )
+        not_hand_labels = DEFAULT_NOT_HAND_LABELS
     not_hand = NotHandSpec(
         labels=None if not_hand_labels == "any" else tuple(not_hand_labels),
         min_hand_overlap=float(not_hand_raw.get("min_hand_overlap", DEFAULT_MIN_HAND_OVERLAP)),

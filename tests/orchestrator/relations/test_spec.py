@@ -164,6 +164,13 @@ def test_not_hand_any_label() -> None:
     assert spec.objects.not_hand == NotHandSpec(None, 0.5)
     assert spec.to_dict()["objects"]["not_hand"]["labels"] == "any"
     assert parse_relations(spec.to_dict(), DETECTORS, LABELS) == (spec, [])
+    spec, issues = parse_relations(with_changes(("objects", "not_hand"), {"labels": "person"}), DETECTORS, LABELS)
+    assert spec is None and issues == [
+        (
+            ("relations", "objects", "not_hand", "labels"),
+            "expected a list of labels or 'any', got 'person' (write [person])",
+        )
+    ]
 
 
 HOLDING = ("relations", "report", "holding")
