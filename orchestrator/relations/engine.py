@@ -37,15 +37,16 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   is no longer reported while its object still is, or whose object track is gone (and not
   carried) while its hand is still there, waits up to ``n`` frames for a successor: a hand track
   of the same known side (a hand tracker that split one hand into two ids; the nearest such hand
-  to where the hand was), or an object track that overlaps the object's last seen box as for a
-  carried box (a detector label flip that a tracker answered with a new id). The successor
-  continues the relation, same ``relation_id``; later records name the new hand or object id.
-  The original track coming back continues it as well. While waiting, the relation is not in
-  `RelationEngine.active` and its frames are not held frames. With no successor by the frame
-  after the ``n``-th missing one, it ends ``hand_lost`` / ``object_lost``, dated at its last
-  held frame (so such an end record comes up to ``n`` frames later than without a grace); at
-  the end of the stream a waiting relation ends with that reason too. A hand and object both
-  gone on one frame end it at once, and a carried object that ran out of frames gets no grace.
+  to where the hand was, within 1.5 hand box diagonals), or an object track that overlaps the
+  object's last seen box as for a carried box (a detector label flip that a tracker answered
+  with a new id). The successor continues the relation, same ``relation_id``; later records name
+  the new hand or object id. The original track coming back continues it as well. While waiting,
+  the relation is not in `RelationEngine.active` and its frames are not held frames. With no
+  successor by the frame after the ``n``-th missing one, it ends ``hand_lost`` /
+  ``object_lost``, dated at its last held frame (so such an end record comes up to ``n`` frames
+  later than without a grace); at the end of the stream a waiting relation ends with that reason
+  too. A hand and object both gone on one frame end it at once, and a carried object that ran
+  out of frames gets no grace.
 * **end, end_of_stream**: `RelationEngine.finish`.
 
 Object boxes that are the hand itself (``objects.not_hand``) are left out before anything else:
@@ -109,6 +110,9 @@ _Key = tuple[int, int, int]  # (relation index in YAML order, hand id, object id
 #: (IoU), or when the carried box covers this share of it (a small object seen inside the hand).
 _TAKE_UP_IOU = 0.1
 _TAKE_UP_COVERED = 0.25
+#: A lost hand's successor lies within this many of its hand box diagonals of where it was last
+#: seen (a hand of the same side across the table is another person's).
+_SUCCESSOR_REACH = 1.5
 #: A new track with a carried object's label, away from the hand, is that object put down when
 #: its box diagonal is within this factor of the object's last seen one.
 _SAME_SIZE = 1.5
@@ -556,13 +560,14 @@ class RelationEngine:
                 side = last.side if last is not None else None
                 if last is None or side is None:
                     continue
-                (lx, ly), best = center(last.box), math.inf
+                # The nearest, and no further than a hand's reach from where the hand was last seen.
+                (lx, ly), reach, best = center(last.box), _SUCCESSOR_REACH * diagonal(last.box), math.inf
                 for new_id, new in hands.items():
                     if new.side != side or not self._free((index, new_id, object_id)):
                         continue
                     nx, ny = center(new.box)
                     distance = math.hypot(nx - lx, ny - ly)
-                    if distance < best:
+                    if distance <= reach and distance < best:
                         successor, best = (index, new_id, object_id), distance
             elif state.object_track is not None:
                 last_box, best_iou = state.object_track.box, -1.0

@@ -624,12 +624,12 @@ def sided(track_id: int, side: str | None, box: Sequence[float] = HAND_BOX) -> T
 END_2_AT_8 = ("end", 2, 2, 8, 8, "end_of_stream", 3)
 
 
-def hand_split(new_side: str | None, gap: int) -> list[Frame]:
+def hand_split(new_side: str | None, gap: int, shift: float = 10.0) -> list[Frame]:
     """The left hand (track 1) holds the cup on frames 0-3, is missing for ``gap`` frames, then comes
-    back as track 2 with side ``new_side``, 10 px further right, still holding the cup, for 3 frames."""
+    back as track 2 with side ``new_side``, ``shift`` px further right, for 3 frames."""
     frames: list[Frame] = [(f, f / FPS, [sided(1, "left")], [obj()]) for f in range(4)]
     frames += [(f, f / FPS, [], [obj()]) for f in range(4, 4 + gap)]
-    moved = (110.0, 100.0, 210.0, 200.0)
+    moved = (100.0 + shift, 100.0, 200.0 + shift, 200.0)
     frames += [(f, f / FPS, [sided(2, new_side, moved)], [obj()]) for f in range(4 + gap, 7 + gap)]
     return frames
 
@@ -671,6 +671,14 @@ def test_a_hand_track_split_continues_the_relation_within_the_grace(
         for r in records
     ]
     assert got == expected  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("shift", "relations"), [(212.0, 1), (213.0, 2)])
+def test_a_successor_hand_is_within_reach(shift: float, relations: int) -> None:
+    # 1.5 hand diagonals (141.4 px) = 212.1 px: a left hand further away is another person's.
+    spec = spec_of(RelationSpec("near", Near(max_gap=5.0), enter_frames=2, exit_frames=2, grace_frames=5))
+    records = run(spec, hand_split("left", 2, shift))
+    assert len([r for r in records if r.type == "relation.start"]) == relations
 
 
 def test_a_waiting_relation_is_not_active_and_ends_for_its_lost_track_at_the_end_of_the_stream() -> None:
