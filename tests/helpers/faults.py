@@ -1,8 +1,7 @@
 """The fault helpers of ``../shared/cases/faults``: misbehaving plugins, their pipelines, an MJPEG server.
 
-The plugins import ``detectors.base`` (the module the plugin API once lived in); `fault_env` puts a
-small loader first on ``PYTHONPATH`` that maps that name to `detectors.detector` and
-`detectors.detections` and then loads the shared ``faultplugins.py`` unchanged.
+The plugins import ``detectors.base`` (the plugin API's old home, kept as a deprecated alias), so
+they load as they are, as a user's old plugin would.
 """
 
 from __future__ import annotations
@@ -19,26 +18,14 @@ from pathlib import Path
 
 from helpers.paths import shared_path
 
-_LOADER = """\
-import importlib.util, sys, types
-import detectors.detections, detectors.detector
-base = types.ModuleType("detectors.base")
-base.Detections, base.Detector = detectors.detections.Detections, detectors.detector.Detector
-sys.modules.setdefault("detectors.base", base)
-spec = importlib.util.spec_from_file_location("_shared_faultplugins", {path!r})
-real = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(real)
-globals().update({{k: v for k, v in vars(real).items() if not k.startswith("__")}})
-"""
-
 
 def fault_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for a subprocess that can load ``faultplugins:NAME`` plugins (skips without ../shared)."""
-    plugins = shared_path("cases/faults/plugins/faultplugins.py")
-    loader = tmp_path / "faultloader"
-    loader.mkdir(exist_ok=True)
-    (loader / "faultplugins.py").write_text(_LOADER.format(path=str(plugins)), encoding="utf-8")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(loader), os.environ.get("PYTHONPATH", "")])}
+    """Environment for a subprocess that can load ``faultplugins:NAME`` plugins (skips without ../shared).
+
+    ``tmp_path`` is unused (kept for the callers); the plugins load unchanged from ../shared.
+    """
+    plugins = shared_path("cases/faults/plugins/faultplugins.py").parent
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugins), os.environ.get("PYTHONPATH", "")])}
 
 
 def fault_pipelines(tmp_path: Path) -> Path:
