@@ -29,6 +29,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import threading
 import time
 from collections import deque
@@ -444,6 +446,8 @@ class Runtime:
         index = 0
         started = time.monotonic()
         me = threading.current_thread().name
+        if not source.live:
+            lower_reader_priority()
         try:
             while not self._stop.is_set():
                 if self.max_frames is not None and index >= self.max_frames:
@@ -633,6 +637,35 @@ class Runtime:
         """Everything fusion does for one frame, given the detector results that arrived for it."""
         assert self._scenes is not None
         yield from self._scenes.step(frame.index, frame.time_s, (frame.width, frame.height), results)
+
+
+#: Niceness added to the reader thread of a file source (Linux). Measured on the 2-core machine with
+#: hands_only on basic_pick_and_place_0 (1080p), five alternating runs: 47.9 fps at 0, 50.7 at +10.
+#: A file's reader only reads ahead; at normal priority its decoding preempts the model runtime's
+#: worker threads, which wait for each other at every layer. It cannot hold the run back: when the
+#: detectors wait for frames, the cores are free for it (against other processes' busy threads it
+#: still gets about a tenth of a core). Live sources keep normal priority: they must not drop frames.
+READER_NICENESS = 10
+
+
+def lower_reader_priority(niceness: int = READER_NICENESS) -> bool:
+    """Lower the calling thread's CPU priority by ``niceness`` (Linux, where priority is per thread).
+
+    Returns whether it was done; elsewhere (where it would renice the whole process) or when the
+    system refuses, nothing changes.
+
+    Example:
+        >>> isinstance(lower_reader_priority(0), bool)
+        True
+    """
+    if not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+    except OSError:
+        return False
+    return True
 
 
 def _live_uri(uri: str | int) -> bool:
