@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from helpers import make_video, write_fixture, write_pipeline
 
 
