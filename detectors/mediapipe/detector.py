@@ -229,7 +229,7 @@ class MediaPipeHandsDetector(Detector):
             )
 
     def detect(self, image: np.ndarray) -> Detections:
-        """Hands on the next frame of the video (BGR uint8 ``(H, W, 3)``, see `channel_order`), tracking from the previous one."""
+        """Hands on the next video frame (BGR uint8 ``(H, W, 3)``, see `channel_order`), tracking from the last."""
         if self._hands is None:
             self.load()
         assert self._hands is not None

@@ -159,7 +159,8 @@ class MediaPipeHands:
     ``min_presence_score``: landmark presence threshold (``min_tracking_confidence``); ``mirrored``:
     whether frames are mirrored selfie images (see the module doc for the side rule);
     ``num_threads``: LiteRT threads per model; ``channel_order``: ``"rgb"`` or ``"bgr"``, the order of
-    the frames given to `process` (BGR frames are converted only in the models' small inputs). Raises `MediaPipeError` for bad options or model files.
+    the frames given to `process` (BGR frames are converted only in the models' small inputs).
+    Raises `MediaPipeError` for bad options or model files.
     """
 
     def __init__(

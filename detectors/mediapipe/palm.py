@@ -149,7 +149,8 @@ class PalmDetector:
     ``[1, 192, 192, 3]`` float RGB in [0, 1]; outputs ``[1, 2016, 18]`` and ``[1, 2016, 1]``).
     ``channel_order``: ``"rgb"`` or ``"bgr"``, the order of the frames given to `detect` and `raw`; a BGR
     frame is converted after letterboxing (192 × 192), which gives the same tensor as converting the
-    whole frame first (resampling works on each channel alone). Raises `MediaPipeError` for a missing file, other tensor shapes or scores outside [0, 1].
+    whole frame first (resampling works on each channel alone).
+    Raises `MediaPipeError` for a missing file, other tensor shapes or scores outside [0, 1].
     """
 
     def __init__(
