@@ -13,9 +13,9 @@ Pipeline files are small and hand-written, so four things YAML allows are refuse
 ``file:line: field`` issue before anything is built: aliases (``*name``: a 600-byte file of nested
 aliases expands to hundreds of millions of nodes), tags naming Python objects (``!!python/...``),
 a key given twice in one mapping (YAML keeps the last silently: a second ``hands:`` would replace
-the first), and files over 1 MiB. An alias or a tag is never followed: its value is read as
-null and its path is listed in `YamlDocument.skipped`, so the rest of the file is still checked
-in the same pass (`read_yaml`); `load_yaml` raises at once.
+the first), files over 1 MiB and files of more than `MAX_NODES` values. An alias or a tag is
+never followed: its value is read as null and its path is listed in `YamlDocument.skipped`, so
+the rest of the file is still checked in the same pass (`read_yaml`); `load_yaml` raises at once.
 
     >>> load_yaml("a: &x [1]\\nb: *x\\n", "p.yaml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -39,6 +39,15 @@ from orchestrator.errors import ConfigError, ConfigIssue
 
 #: The largest pipeline file read, in bytes (real ones are a few kB).
 MAX_FILE_BYTES = 1 << 20
+#: The most values (YAML nodes) a pipeline file may hold; real ones have a few hundred. Reading
+#: YAML takes ~50 µs a node here, so 680 kB of ``[0,0,...]`` took 19 s; this bounds it at ~1 s.
+MAX_NODES = 20_000
+
+
+class _TooManyNodes(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 _CORE_TAG = "tag:yaml.org,2002:"
@@ -58,8 +67,12 @@ class _Loader(yaml.SafeLoader):
         self.aliases: list[tuple[yaml.Node, str]] = []
         #: Nodes whose tag was refused, in construction order.
         self.tagged: list[yaml.Node] = []
+        self.nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooManyNodes(self.peek_event().start_mark.line + 1)
         if self.check_event(yaml.AliasEvent):
             event = self.get_event()
             node = yaml.ScalarNode(_CORE_TAG + "null", "", event.start_mark, event.end_mark)
@@ -168,8 +181,9 @@ def _yaml_error(exc: yaml.YAMLError, text: str, file: str) -> ConfigError:
 def read_yaml(text: str, file: str) -> YamlDocument:
     """Read pipeline ``text``: its data, lines, and the problems that leave the rest of it checkable.
 
-    Raises `ConfigError` (one issue) for a file over `MAX_FILE_BYTES` or invalid YAML: nothing
-    else can be read then. Aliases, refused tags and duplicate keys are returned as issues.
+    Raises `ConfigError` (one issue) for a file over `MAX_FILE_BYTES`, of more than `MAX_NODES`
+    values, or invalid YAML: nothing else can be read then. Aliases, refused tags and duplicate
+    keys are returned as issues.
     """
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
@@ -182,6 +196,9 @@ def read_yaml(text: str, file: str) -> YamlDocument:
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, text, file) from exc
+    except _TooManyNodes as exc:
+        message = f"more than {MAX_NODES} values; a pipeline file has a few hundred"
+        raise ConfigError([ConfigIssue(file, exc.line, "", message)]) from None
     finally:
         loader.dispose()
     issues = _duplicate_keys(root, file)

@@ -1019,6 +1019,16 @@ def test_oversized_file_is_refused_before_parsing(workdir: Path) -> None:
     assert str(error).startswith(f"{path}:1: (top): file is ") and "at most 1048576 (1 MiB)" in str(error)
 
 
+def test_a_file_of_too_many_values_is_refused_quickly(workdir: Path) -> None:
+    """Under the size cap, 340 000 values took 19 s to read; the node cap stops it in well under a second."""
+    path = workdir / "many.yaml"
+    path.write_text("version: 1\nname: x\nlabels: [" + ",".join(["0"] * 340_000) + "]\n", encoding="utf-8")
+    started = time.perf_counter()
+    error = config_error(path)
+    assert time.perf_counter() - started < 5.0  # measured ~0.7 s; generous for a loaded machine
+    assert str(error) == f"{path}:3: (top): more than 20000 values; a pipeline file has a few hundred"
+
+
 def test_shared_alias_bombs_are_refused_at_once(tmp_path: Path) -> None:
     # ../shared/cases/faults/gen_pipelines.py writes a 594-byte billion-laughs file (9**9 leaves).
     generator = shared_path("cases/faults/gen_pipelines.py")
