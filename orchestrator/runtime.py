@@ -192,6 +192,11 @@ class Runtime:
         self.abandoned: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ control
+    @property
+    def stopping(self) -> bool:
+        """True once the run was asked to end (`stop`, a failure, or its end): waits should give up."""
+        return self._stop.is_set()
+
     def stop(self) -> None:
         """Ask the run to end: safe from a signal handler or another thread.
 

@@ -22,6 +22,10 @@ from orchestrator.frames import Frame
 from orchestrator.render import Display, FrameView, RenderWorker, VideoOut, check_video_out, display_available
 from orchestrator.scene import Scene
 
+#: Seconds `Viewer.close` waits for the renderer to write what is queued: after a stop, and otherwise.
+CLOSE_AFTER_STOP_S = 1.0
+CLOSE_TIMEOUT_S = 60.0
+
 
 class Viewer:
     """The ``on_frame`` hook of `Runtime` for ``--display``, ``--video-out`` and the progress bar."""
@@ -47,7 +51,10 @@ class Viewer:
         if self._video_path or self._want_display:
             sinks = [VideoOut(self._video_path, source.fps, (frame.width, frame.height))] if self._video_path else []
             self._worker = RenderWorker(
-                sinks, display=Display() if self._want_display else None, drop_when_full=realtime
+                sinks,
+                display=Display() if self._want_display else None,
+                drop_when_full=realtime,
+                should_stop=lambda: self.runtime.stopping,
             )
         if self._progress_wanted and not source.live:
             from tqdm import tqdm
@@ -82,5 +89,6 @@ class Viewer:
             self._bar.close()
         if self._worker is None:
             return {}
-        self._worker.close()
+        # A stopped run ends within about a second: a renderer stuck then is abandoned and reported.
+        self._worker.close(timeout_s=CLOSE_AFTER_STOP_S if self.runtime.stopping else CLOSE_TIMEOUT_S)
         return self._worker.stats()

@@ -16,7 +16,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,8 @@ from orchestrator.render.view import FrameView
 
 #: Render times kept for the percentiles: hours at 30 fps, bounded memory.
 _TIMING_WINDOW = 100_000
+#: A blocked `submit` re-checks ``should_stop`` this often (seconds).
+_WAIT_SLICE_S = 0.1
 
 
 class RenderWorker:
@@ -61,6 +63,7 @@ class RenderWorker:
         drop_when_full: bool = False,
         maxsize: int = 4,
         style: Style | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         if maxsize < 1:
             raise ValueError(f"maxsize must be >= 1, got {maxsize}")
@@ -69,6 +72,9 @@ class RenderWorker:
         self.drop_when_full = drop_when_full
         self.maxsize = maxsize
         self.style = style
+        # Polled by a blocked `submit`: once the run is stopping, a full queue drops the view
+        # instead of waiting for a renderer that may be stuck (a video writer on a hung disk).
+        self._should_stop = should_stop or (lambda: False)
         #: Per rendered frame: milliseconds in `render`, and in the sinks plus the display.
         self.render_ms: deque[float] = deque(maxlen=_TIMING_WINDOW)
         self.output_ms: deque[float] = deque(maxlen=_TIMING_WINDOW)
@@ -99,19 +105,33 @@ class RenderWorker:
                 if self.drop_when_full:
                     self._pending.popleft()
                     self.dropped += 1
+                elif self._should_stop():
+                    self.dropped += 1  # stopping: this view is not worth waiting for
+                    return
                 else:
-                    self._cond.wait()
+                    self._cond.wait(timeout=_WAIT_SLICE_S)
                     self._raise_pending_error()  # the worker died while we waited: never block forever
             self._pending.append(view)
             self.peak_queued = max(self.peak_queued, len(self._pending))
             self._cond.notify_all()
 
-    def close(self) -> None:
-        """Render what is queued, close the sinks and the display, join the thread; raises a failure not yet raised."""
+    def close(self, timeout_s: float = 60.0) -> None:
+        """Render what is queued, close the sinks and the display, join the thread; raises a failure not yet raised.
+
+        Waits at most ``timeout_s`` seconds for the renderer; one still busy then (a video writer or
+        a display that hangs) is abandoned (a daemon thread) and reported as `PipelineError`.
+        """
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        self._thread.join()
+        self._thread.join(timeout=timeout_s)
+        if self._thread.is_alive():
+            with self._cond:
+                self._error_reported = True
+            raise PipelineError(
+                f"renderer: still busy after {timeout_s:g} s (a video writer or the display hangs); "
+                "abandoned, the video may be incomplete"
+            )
         with self._cond:
             self._raise_pending_error()
 

@@ -131,3 +131,27 @@ def test_worker_quit_requested_when_the_display_says_so() -> None:
     assert display.calls == 2 and display.close_calls >= 1
     assert display.thread == "renderer"  # GUI calls stay in the render thread
     assert sink.indices == list(range(5))  # the video still gets every frame
+
+
+def test_a_hung_sink_never_holds_a_stopping_run() -> None:
+    """A video writer that hangs: a blocked submit gives up once the run stops, close is bounded."""
+    release = threading.Event()
+
+    class HungSink(SlowSink):
+        def write(self, bgr: np.ndarray) -> None:
+            release.wait(30)
+
+    stopping = threading.Event()
+    worker = RenderWorker(sinks=[HungSink()], maxsize=1, style=NO_HUD, should_stop=stopping.is_set)
+    worker.submit(numbered(0))  # taken by the renderer, which hangs in write
+    time.sleep(0.2)
+    worker.submit(numbered(1))  # queued: the queue is full now
+    threading.Timer(0.3, stopping.set).start()
+    started = time.monotonic()
+    worker.submit(numbered(2))  # would wait forever for the hung renderer; returns once stopping
+    assert time.monotonic() - started < 2.0 and worker.dropped == 1
+    started = time.monotonic()
+    with pytest.raises(PipelineError, match=r"renderer: still busy after 0.3 s .* abandoned"):
+        worker.close(timeout_s=0.3)
+    assert time.monotonic() - started < 2.0
+    release.set()
