@@ -115,7 +115,8 @@ class DetectorStats:
     """Per-detector figures of a run.
 
     ``errors``: frames on which a detector with ``on_error: skip`` raised (its result there is
-    empty), and ``first_error`` the first of those messages.
+    empty), and ``first_error`` the first of those messages. ``boxes_dropped``: boxes it returned
+    wholly outside the frame (dropped; the others are clipped to the frame).
     """
 
     plugin: str
@@ -125,6 +126,7 @@ class DetectorStats:
     latency_p95_ms: float | None
     errors: int = 0
     first_error: str | None = None
+    boxes_dropped: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +134,7 @@ class DetectorStats:
             "runs": self.runs,
             "drops": self.drops,
             "errors": self.errors,
+            "boxes_dropped": self.boxes_dropped,
             **({"first_error": self.first_error} if self.first_error is not None else {}),
             "latency_ms": {"p50": _round(self.latency_p50_ms, 3), "p95": _round(self.latency_p95_ms, 3)},
         }

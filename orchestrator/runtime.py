@@ -368,6 +368,7 @@ class Runtime:
                 latency_p95_ms=float(np.percentile(lat, 95)) if lat.size else None,
                 errors=errors,
                 first_error=counters.first_error.get(spec.name),
+                boxes_dropped=self._scenes.boxes_dropped.get(spec.name, 0) if self._scenes is not None else 0,
             )
         skipped_names = tuple(source.skipped_names) if source is not None else ()
         return SummaryRecord(

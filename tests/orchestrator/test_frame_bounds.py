@@ -179,6 +179,7 @@ def test_a_plugin_returning_boxes_outside_the_frame_gives_records_inside_it(tmp_
     boxes += [t["box"] for r in records if r["type"] == "tracks" for t in r["tracks"]]
     assert boxes and all(box == [0, 0, W, H] for box in boxes)  # only the box larger than the frame is left
     assert len(boxes) == 10  # one detection and one track on each of the 5 frames
+    assert records[-1]["detectors"]["bad"]["boxes_dropped"] == 10  # two of three boxes on each frame
 
 
 @pytest.mark.parametrize("pipeline", ["pipe_exit.yaml", "pipe_outside.yaml"])
