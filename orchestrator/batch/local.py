@@ -9,7 +9,9 @@ Workers are started with ``spawn`` (a clean interpreter: no fork of a parent's t
 TensorFlow state). The driver hands each idle worker one task over its own pipe and waits on
 the pipes and the processes at once, so a worker that dies (a native crash, ``os._exit``, the
 OOM killer) is noticed at once and known by name: its input is reported ``failed`` ("worker
-process died ..."), a fresh worker takes its place, and the other inputs go on.
+process died (killed by SIGKILL) while processing this input; its last message: ..."), a fresh
+worker takes its place, and the other inputs go on. A worker's stderr goes to a temporary file
+(native libraries' log lines would break the progress line), whose last line that error quotes.
 
 Workers ignore SIGINT: a Ctrl-C at the terminal reaches the whole process group, and the
 driver alone decides to stop. Leaving the `run_local` generator early (Ctrl-C in the driver,
@@ -24,9 +26,11 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -51,9 +55,16 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_main(connection: Connection) -> None:
-    """A worker's loop: receive a task, send its result; ends when the driver closes the pipe."""
+def _worker_main(connection: Connection, stderr_path: str) -> None:
+    """A worker's loop: receive a task, send its result; ends when the driver closes the pipe.
+
+    The worker's descriptor 2 goes to ``stderr_path``, emptied before each task: native libraries'
+    lines (LiteRT's "Created TensorFlow Lite XNNPACK delegate", once per model and input) stay off
+    the progress line, and if the worker dies its last line tells the driver why.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    log = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+    os.dup2(log, 2)
     # Imported now, not in the first task: an input's wall_s is its own cost, not the worker's start.
     import orchestrator.runtime  # noqa: F401
     from orchestrator.batch.task import run_task
@@ -63,13 +74,26 @@ def _worker_main(connection: Connection) -> None:
             task = connection.recv()
         except (EOFError, OSError):
             return
+        os.ftruncate(log, 0)  # O_APPEND: the next line goes to the (new) start
         connection.send(run_task(task))
+
+
+def _last_line(path: str) -> str:
+    """The last non-blank line of a dead worker's stderr (at most 300 characters), or ''."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(max(0, os.path.getsize(path) - 4096))
+            lines = [line.strip() for line in file.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:300] if lines else ""
 
 
 @dataclass
 class _Worker:
     process: Any
     connection: Connection
+    stderr_path: str
     task: Task | None = None
 
 
@@ -95,13 +119,16 @@ def run_local(tasks: Sequence[Task], workers: int) -> Iterator[TaskResult]:
         return
     context = multiprocessing.get_context("spawn")
     pool: list[_Worker] = []
+    logs = tempfile.TemporaryDirectory(prefix="batch-workers-")
+    started = itertools.count()
 
     def start() -> _Worker:
         mine, theirs = context.Pipe()
-        process = context.Process(target=_worker_main, args=(theirs,), name="batch-worker", daemon=True)
+        stderr_path = os.path.join(logs.name, f"worker-{next(started)}.stderr")
+        process = context.Process(target=_worker_main, args=(theirs, stderr_path), name="batch-worker", daemon=True)
         process.start()
         theirs.close()  # the child's end: when the child dies, our end reads EOF
-        return _Worker(process, mine)
+        return _Worker(process, mine, stderr_path)
 
     try:
         pool.extend(start() for _ in range(min(workers, len(pending))))
@@ -129,14 +156,20 @@ def run_local(tasks: Sequence[Task], workers: int) -> Iterator[TaskResult]:
                         worker.process.kill()
                         worker.process.join()
                     reason = _describe_death(worker.process.exitcode)
-                    result = failed(worker.task, f"worker process died ({reason}) while processing this input")
+                    last = _last_line(worker.stderr_path)
+                    result = failed(
+                        worker.task,
+                        f"worker process died ({reason}) while processing this input"
+                        + (f"; its last message: {last}" if last else ""),
+                    )
                     worker.connection.close()
-                    pool[index] = start() if pending else _Worker(worker.process, worker.connection)
+                    pool[index] = start() if pending else _Worker(worker.process, worker.connection, worker.stderr_path)
                 if result is not None:
                     worker.task = None
                     yield result
     finally:
         _stop(pool)
+        logs.cleanup()
 
 
 def _stop(pool: list[_Worker]) -> None:

@@ -52,6 +52,7 @@ class Crash(Detector):
         if mine and (self.once_marker is None or not os.path.exists(self.once_marker)):
             if self.once_marker is not None:
                 Path(self.once_marker).touch()
+            os.write(2, f"batch_plugins.Crash: ending this process ({self.how}) at frame {frame_index}\n".encode())
             if self.how == "exit":
                 os._exit(3)
             os.kill(os.getpid(), signal.SIGKILL)

@@ -36,7 +36,10 @@ def test_a_worker_dying_mid_input_fails_that_input_only(
     rows = read_index(out / "index.csv")
     narrow = rows[str(clips["narrow"])]
     assert narrow.status == "failed"
-    assert narrow.error == f"worker process died ({death}) while processing this input"
+    assert narrow.error == (
+        f"worker process died ({death}) while processing this input; "
+        f"its last message: batch_plugins.Crash: ending this process ({how}) at frame 6"
+    )
     outputs = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     done = (clips["a"], clips["b"], clips["other_a"])
     assert outputs == sorted([f"{rows[str(p)].name}.jsonl" for p in done] + ["index.csv"])
