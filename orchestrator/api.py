@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, overload
 
@@ -23,7 +23,7 @@ Record = dict[str, Any]
 @overload
 def run(
     pipeline: str | Path | PipelineConfig,
-    source: str | int | None = ...,
+    source: str | int | Iterable[Any] | None = ...,
     *,
     mode: str | None = ...,
     max_frames: int | None = ...,
@@ -35,7 +35,7 @@ def run(
 @overload
 def run(
     pipeline: str | Path | PipelineConfig,
-    source: str | int | None = ...,
+    source: str | int | Iterable[Any] | None = ...,
     *,
     mode: str | None = ...,
     max_frames: int | None = ...,
@@ -46,7 +46,7 @@ def run(
 
 def run(
     pipeline: str | Path | PipelineConfig,
-    source: str | int | None = None,
+    source: str | int | Iterable[Any] | None = None,
     *,
     mode: str | None = None,
     max_frames: int | None = None,
@@ -54,6 +54,11 @@ def run(
     callback: Callable[[Record], None] | None = None,
 ) -> Iterator[Record] | Record:
     """Run ``pipeline`` (a YAML path or a loaded config) over ``source``.
+
+    ``source``: a video file, an image folder, a stream URL or camera index (as ``--source``), or
+    the caller's own frames: any iterable of ``uint8`` ``(H, W, 3)`` RGB arrays, or of
+    ``(array, time_s)`` pairs (`orchestrator.sources.IterableSource`); None: the pipeline's
+    ``source.uri``.
 
     Without ``callback``: an iterator of records (dicts, as the JSON Lines have them), the
     summary last; stop early by breaking out of the loop (the run is stopped and its threads

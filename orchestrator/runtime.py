@@ -52,6 +52,7 @@ from orchestrator.scene import Scene
 from orchestrator.scene_builder import DetectorResult, SceneBuilder
 from orchestrator.schedules import make_schedule
 from orchestrator.sources import Source, open_source
+from orchestrator.sources.iterable import is_frame_iterable
 
 MODES = ("deterministic", "realtime")
 _POLL_S = 0.05
@@ -149,7 +150,7 @@ class Runtime:
     def __init__(
         self,
         config: PipelineConfig,
-        source: str | int | None = None,
+        source: Any = None,
         mode: str | None = None,
         max_frames: int | None = None,
         records: tuple[str, ...] | None = None,
@@ -160,7 +161,10 @@ class Runtime:
         if max_frames is not None and max_frames < 0:
             raise UserError(f"max_frames must be >= 0, got {max_frames}")
         self.config = config
-        uri = resolve_source_uri(source, base=Path.cwd()) if source is not None else config.source.uri
+        if source is not None and is_frame_iterable(source):
+            uri: Any = source  # the caller's own frames (sources.IterableSource)
+        else:
+            uri = resolve_source_uri(source, base=Path.cwd()) if source is not None else config.source.uri
         if uri is None:
             raise UserError(f"{config.path}: no source: give --source or set source.uri in the pipeline")
         self.source_uri = uri
@@ -676,4 +680,6 @@ def lower_reader_priority(niceness: int = READER_NICENESS) -> bool:
 
 def _live_uri(uri: str | int) -> bool:
     """A camera index or a stream URL (realtime by default), judged from the value alone."""
+    if is_frame_iterable(uri):
+        return False
     return isinstance(uri, int) or uri.strip().isdigit() or is_url(uri)

@@ -9,6 +9,7 @@ raised at open as `UserError` with the path and what was expected.
 * `VideoFileSource` (``video.py``): presentation timestamps; damaged spans skipped; ``truncated``.
 * `LiveCaptureSource` (``live.py``): cameras and streams; timeouts, reconnection, ``source_lost``.
 * `ImageFolderSource` (``folder.py``): images in natural order; undecodable ones skipped or fatal.
+* `IterableSource` (``iterable.py``): the caller's own RGB arrays or ``(array, time_s)`` pairs.
 
 Example:
     >>> src = open_source("../shared/data/egodex/add_remove_lid_0.mp4")   # doctest: +SKIP
@@ -19,11 +20,14 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 from orchestrator.config.env import is_url
 from orchestrator.config.spec import ReconnectSpec, SourceSpec
 from orchestrator.sources.base import DEFAULT_FPS, END_STATUSES, MAX_SKIPPED_NAMES, Source
 from orchestrator.sources.folder import ImageFolderSource
+from orchestrator.sources.iterable import IterableSource, is_frame_iterable
 from orchestrator.sources.live import LiveCaptureSource, backoff_delays
 from orchestrator.sources.video import VideoFileSource
 
@@ -32,6 +36,7 @@ __all__ = [
     "END_STATUSES",
     "MAX_SKIPPED_NAMES",
     "ImageFolderSource",
+    "IterableSource",
     "LiveCaptureSource",
     "Source",
     "VideoFileSource",
@@ -41,19 +46,22 @@ __all__ = [
 
 
 def open_source(
-    uri: str | int,
+    uri: str | int | Iterable[Any],
     fps: float | None = None,
     *,
     timeout_s: float = SourceSpec.timeout_s,
     reconnect: ReconnectSpec = SourceSpec.reconnect,
     on_bad_frame: str = SourceSpec.on_bad_frame,
 ) -> Source:
-    """Open ``uri``: an int (or digits) is a camera, ``scheme://`` a stream, a folder images, else a video.
+    """Open ``uri``: an int (or digits) is a camera, ``scheme://`` a stream, a folder images, an
+    iterable of arrays the caller's frames (`IterableSource`), else a video.
 
     ``timeout_s`` and ``reconnect`` apply to cameras and streams, ``on_bad_frame`` to files and
     folders (the pipeline's ``source:`` options, `SourceSpec`). Raises `UserError` with the path
     and the reason when it cannot be opened.
     """
+    if is_frame_iterable(uri):
+        return IterableSource(uri, fps)  # type: ignore[arg-type]
     if isinstance(uri, int) or (isinstance(uri, str) and uri.strip().isdigit()):
         return LiveCaptureSource(int(uri), fps, timeout_s=timeout_s, reconnect=reconnect)
     if is_url(uri):

@@ -227,3 +227,30 @@ def test_readme_example_runs_on_a_real_clip(tmp_path: Path, real_models: Path) -
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["0", "1", "2", "3", "4"]
     assert all("('right', 1)" in line for line in lines), lines  # the wearer's right hand, one track throughout
+
+
+def test_run_takes_the_callers_frames(tmp_path: Path) -> None:
+    """``orchestrator.run(pipeline, source=iterable)``: arrays, pairs with times, a generator, an (N, H, W, 3) array."""
+    pipeline = _probe_pipeline(tmp_path, f"{__name__}:RedProbe")
+    red = np.zeros((60, 80, 3), np.uint8)
+    red[..., 0] = 255
+    records = list(orchestrator.run(pipeline, source=[red, (red, 0.5), (red, 0.75)]))
+    summary = records[-1]
+    assert summary["status"] == "completed" and summary["frames"]["processed"] == 3 and summary["source"] == "frames"
+    detections = [r for r in records if r["type"] == "detections"]
+    assert [r["time"] for r in detections] == [0.0, 0.5, 0.75]
+    assert all(r["detections"][0]["score"] == 1.0 for r in detections)  # RGB in: the red channel is red
+    stack = np.stack([red] * 4)
+    assert orchestrator.run(pipeline, source=stack, callback=lambda r: None)["frames"]["processed"] == 4
+    generated = (red for _ in range(5))
+    assert orchestrator.run(pipeline, source=generated, callback=lambda r: None)["frames"]["processed"] == 5
+
+
+def test_run_on_a_bad_item_processes_the_frames_before_it_and_says_which(tmp_path: Path) -> None:
+    pipeline = _probe_pipeline(tmp_path, f"{__name__}:RedProbe")
+    frame = np.zeros((60, 80, 3), np.uint8)
+    records: list[dict] = []
+    with pytest.raises(PipelineError, match=r"frames: item 2: expected a uint8 numpy array \(H, W, 3\)"):
+        for record in orchestrator.run(pipeline, source=[frame, frame, frame.astype(np.float32), frame]):
+            records.append(record)
+    assert records[-1]["status"] == "error" and records[-1]["frames"]["processed"] == 2
