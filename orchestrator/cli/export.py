@@ -53,6 +53,8 @@ def export_text(events_path: str | Path, to: str, detector: str | None = None, r
     if detector is not None and to == "csv":
         raise UserError("--detector applies to --to mot and --to coco; the interval table holds every relation")
     events = read_events(events_path)
+    if events.cut_last_line:
+        eprint(f"warning: {events_path}: last line cut short (a run killed mid-write); exported the records before it")
     if to == "mot":
         return export_mot(events, detector)
     if to == "coco":
@@ -61,6 +63,11 @@ def export_text(events_path: str | Path, to: str, detector: str | None = None, r
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from orchestrator.outputs import check_output
+
+    if args.out not in (None, "-"):
+        # Before anything is read: an --out that is the events file would replace the run's records.
+        check_output(args.out, "--out", {"events file": args.events})
     text = export_text(args.events, args.to, detector=args.detector, results_only=args.results_only)
     if args.out in (None, "-"):
         sys.stdout.write(text)

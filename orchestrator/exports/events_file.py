@@ -47,10 +47,13 @@ class EventsFile:
     Attributes:
         path: the file read.
         records: every record, as a dict, in file order.
+        cut_last_line: True when the file ended in a line cut short (no newline, not JSON: a run
+            killed while writing it), which was left out.
     """
 
     path: Path
     records: tuple[Record, ...]
+    cut_last_line: bool = False
 
     def of_type(self, kind: str) -> list[Record]:
         """The records whose ``type`` is ``kind``, in file order."""
@@ -127,10 +130,13 @@ def read_events(path: str | Path) -> EventsFile:
 
     Raises `UserError` for a file that cannot be read, a line that is not a JSON object of the
     events schema, a schema version this package does not read (`SUPPORTED_SCHEMAS`), a record
-    without ``type``, ``frame`` or ``time``, or a file without records.
+    without ``type``, ``frame`` or ``time``, or a file without records. A last line cut short
+    (no newline and not JSON, as a run killed mid-write leaves it) is left out and flagged in
+    ``cut_last_line``; the records before it are read.
     """
     path = Path(path)
     records: list[Record] = []
+    cut = False
     try:
         with path.open(encoding="utf-8") as handle:
             for line, text in enumerate(handle, start=1):
@@ -139,6 +145,9 @@ def read_events(path: str | Path) -> EventsFile:
                 try:
                     value = json.loads(text)
                 except json.JSONDecodeError as exc:
+                    if records and not text.endswith("\n") and not handle.read(1):
+                        cut = True  # the last line, cut short: a run killed mid-record (SIGKILL, power loss)
+                        break
                     raise UserError(f"{path}:{line}: not an events file: the line is not JSON ({exc.msg})") from None
                 records.append(_check(path, line, value))
     except IsADirectoryError:
@@ -149,4 +158,4 @@ def read_events(path: str | Path) -> EventsFile:
         raise UserError(f"{path}: not an events file: not UTF-8 text") from None
     if not records:
         raise UserError(f"{path}: no records; an events file holds one JSON record per line (run --events)")
-    return EventsFile(path, tuple(records))
+    return EventsFile(path, tuple(records), cut_last_line=cut)

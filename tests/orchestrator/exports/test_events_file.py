@@ -79,3 +79,22 @@ def test_cli_bad_input_exit_2(args: list[str], message: str) -> None:
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and message in result.stderr
+
+
+def test_a_last_line_cut_short_is_left_out_and_flagged(tmp_path: Path) -> None:
+    """A run killed mid-write leaves a last line without its newline: the records before it are read."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(GOOD + GOOD + GOOD[:40], encoding="utf-8")
+    events = read_events(path)
+    assert len(events.records) == 2 and events.cut_last_line
+    path.write_text(GOOD + GOOD, encoding="utf-8")
+    assert not read_events(path).cut_last_line
+
+
+def test_export_refuses_to_write_over_its_events_file(tmp_path: Path) -> None:
+    events = tmp_path / "ev.jsonl"
+    events.write_text((GOLDEN / "two_hands_two_objects.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    before = events.read_bytes()
+    result = run_cli("export", str(events), "--to", "csv", "--out", str(events))
+    assert result.returncode == 2 and "is the events file" in result.stderr and result.stderr.count("\n") == 1
+    assert events.read_bytes() == before
