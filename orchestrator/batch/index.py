@@ -2,7 +2,8 @@
 
 Columns (`COLUMNS`): ``input`` (absolute path), ``name`` (``DIR/<name>.jsonl``), ``status``
 (``done`` or ``failed``), ``frames`` (processed), ``fps`` (of the run), ``relations`` (relations
-started), ``error`` (one line; empty when done), ``output_sha256`` (of the ``.jsonl``; empty when
+started), ``error`` (one line; for a done input empty, or ``truncated: ...`` when its video
+was cut short or had undecodable frames), ``output_sha256`` (of the ``.jsonl``; empty when
 failed), then the resume key ``size`` (bytes), ``mtime_ns``, ``pipeline_sha256``
 (`orchestrator.batch.fingerprint`), and ``wall_s`` (seconds the input took, model loading included).
 

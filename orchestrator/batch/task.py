@@ -59,7 +59,11 @@ class Task:
 
 @dataclass(frozen=True)
 class TaskResult:
-    """What became of one input: ``status`` ``done`` (with ``output_sha256``) or ``failed`` (with ``error``)."""
+    """What became of one input: ``status`` ``done`` (with ``output_sha256``) or ``failed`` (with ``error``).
+
+    A ``done`` input whose source was truncated (a video cut short or with undecodable frames)
+    says so in ``error`` (``"truncated: ..."``); it is not redone by a resumed batch.
+    """
 
     input: str
     name: str
@@ -158,10 +162,22 @@ def _run(task: Task, temporary: Path, start: float) -> TaskResult:
     if summary["status"] not in ("completed", "truncated"):
         return failed(task, f"{summary['status']}: {summary.get('error') or 'no error given'}", wall_s)
     os.replace(temporary, task.output)
+    note = ""
+    if summary["status"] == "truncated":
+        # Done (every frame that decodes is in the output), but a partial video must stand out
+        # in the index: the error column says so, as run's summary line does.
+        counts = summary["frames"]
+        expected = counts.get("expected")
+        note = one_line(
+            f"truncated: {frames} frames processed"
+            + (f" of {expected} the container states" if expected else "")
+            + (f", {counts.get('skipped', 0)} undecodable skipped" if counts.get("skipped") else "")
+        )
     return TaskResult(
         task.input,
         task.name,
         "done",
+        error=note,
         frames=frames,
         fps=float(summary["fps"]),
         relations=relations,

@@ -52,3 +52,13 @@ def test_five_outputs_one_error_row_and_a_rerun_retries_only_the_error(
 
     assert main(arguments) == 1
     assert "batch: 0 done, 1 failed, 5 skipped" in capsys.readouterr().err
+
+
+def test_a_truncated_video_is_done_and_says_so(make_pipeline: Callable[..., Path], tmp_path: Path) -> None:
+    """A video cut short is processed as far as it decodes; its index row says truncated (new-user trial)."""
+    cut = shared_path("cases/truncated-video/cut.avi")
+    out = tmp_path / "out"
+    assert main(["batch", str(make_pipeline()), str(cut), "--out", str(out), "--workers", "1", "-q"]) == 0
+    row = read_index(out / "index.csv")[str(cut)]
+    assert row.status == "done" and row.frames == 19
+    assert row.error == "truncated: 19 frames processed of 30 the container states"
