@@ -42,12 +42,12 @@ import numpy as np
 
 from detectors.detections import Detections
 from detectors.detector import Detector
-from detectors.errors import DetectorError
-from orchestrator.config import DetectorSpec, PipelineConfig, instantiate, resolve_source_uri
+from orchestrator.config import DetectorSpec, PipelineConfig, resolve_source_uri
 from orchestrator.config.env import is_url
 from orchestrator.errors import OrchestratorError, PipelineError, UserError
 from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
 from orchestrator.frames import Frame, FrameStore, resize_source
+from orchestrator.loading import load_detectors
 from orchestrator.scene import Scene
 from orchestrator.scene_builder import DetectorResult, SceneBuilder
 from orchestrator.schedules import make_schedule
@@ -417,27 +417,7 @@ class Runtime:
         return status, None
 
     def _load_detectors(self) -> list[tuple[DetectorSpec, Detector]]:
-        from orchestrator.modelstore.binding import bind_model_files
-
-        detectors = instantiate(self.config)
-        loaded: list[tuple[DetectorSpec, Detector]] = []
-        try:
-            for spec, detector in detectors:
-                try:
-                    bind_model_files(detector)
-                    detector.load()
-                except (UserError, DetectorError) as exc:
-                    raise UserError(f"detector '{spec.name}' ({spec.plugin}): {exc}") from exc
-                except Exception as exc:
-                    raise PipelineError(
-                        f"detector '{spec.name}' ({spec.plugin}) failed to load: {type(exc).__name__}: {exc}"
-                    ) from exc
-                loaded.append((spec, detector))
-        except BaseException:
-            for _, detector in detectors:
-                detector.close()
-            raise
-        return loaded
+        return load_detectors(self.config)
 
     # ------------------------------------------------------------------ threads
     def _read(

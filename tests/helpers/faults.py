@@ -43,23 +43,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def mjpeg_server(*options: str) -> Iterator[str]:
-    """Run ``mjpeg_server.py`` with ``options`` on a free port; yields the stream URL; stops it after."""
-    script = shared_path("cases/faults/mjpeg_server.py")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(script), "--port", str(port), *options],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def local_server(command: list[str], port: int, timeout_s: float = 30) -> Iterator[str]:
+    """Run a server ``command`` that listens on 127.0.0.1:``port``; yields ``http://127.0.0.1:PORT``
+    once it accepts connections; kills it after."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/stream.mjpg"
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@contextmanager
+def mjpeg_server(*options: str) -> Iterator[str]:
+    """Run the fault ``mjpeg_server.py`` with ``options`` on a free port; yields the stream URL; stops it after."""
+    script = shared_path("cases/faults/mjpeg_server.py")
+    port = free_port()
+    with local_server([sys.executable, str(script), "--port", str(port), *options], port, timeout_s=20) as base:
+        yield f"{base}/stream.mjpg"

@@ -13,38 +13,25 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from helpers import validate_records, write_pipeline
-from helpers.faults import free_port
+from helpers.faults import free_port, local_server
 from helpers.paths import shared_path
 
 STOP_BOUND_S = 5.0  # generous for a loaded 2-core machine; measured about 0.6-0.8 s
 
 
-@contextmanager
-def case_server() -> Iterator[str]:
+def case_server() -> AbstractContextManager[str]:
+    """The case's own server (``mjpeg_server.py PORT``) on a free port; yields ``http://127.0.0.1:PORT``."""
     script = shared_path("cases/stream-stall/mjpeg_server.py")
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(script), str(port)], stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.kill()
-        process.wait(timeout=10)
+    return local_server([sys.executable, str(script), str(port)], port)
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
