@@ -73,9 +73,9 @@ def test_a_video_the_device_did_not_take_is_an_error_exit_1(tmp_path: Path) -> N
                       "(disk full, or the device failed)"]  # fmt: skip
 
 
-def test_case_mixed_size_folder(tmp_path: Path) -> None:
+def test_case_mixed_size_folder(tmp_path: Path, real_models: Path) -> None:
+    """The case as its README runs it, with the real MediaPipe model (installed by the fixture)."""
     case = shared_path("cases/mixed-size-folder")
-    shared_path("npm/mediapipe-hands-0.4.1675469240.tgz")
     events, video = tmp_path / "m.jsonl", tmp_path / "m.mp4"
     result = run_cli(
         "run", "pipelines/hands_only.yaml", "--source", case / "mixed", "--events", events, "--video-out", video, "-q"
