@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import make_video, validate_records, write_fixture, write_pipeline
+from helpers import validate_records, write_pipeline
+from helpers.scenes import scene_pipeline
 
 import orchestrator
 from detectors.detections import Detections
@@ -45,7 +46,6 @@ FRAMES = 30
 
 def _scene_pipeline(tmp_path: Path, objects_every: int) -> Path:
     """A hand moves onto a cup, holds it, and leaves; a bottle stands apart; objects every n-th frame."""
-    make_video(tmp_path / "clip.avi", frames=FRAMES, size=(320, 240))
     hands = {}
     for i in range(FRAMES):
         x = 20 + 8 * min(i, 18) - (10 * (i - 24) if i > 24 else 0)
@@ -57,29 +57,30 @@ def _scene_pipeline(tmp_path: Path, objects_every: int) -> Path:
         ]
         for i in range(FRAMES)
     }
-    write_fixture(tmp_path / "hands.yaml", hands, labels=("hand",))
-    write_fixture(tmp_path / "objects.yaml", objects, labels=("cup", "bottle"))
-    return write_pipeline(
-        tmp_path / "p.yaml",
-        f"""
-        version: 1
-        source: {{uri: clip.avi}}
-        detectors:
-          hands: {{plugin: testing.scripted, params: {{fixture: hands.yaml}}}}
-          objects:
-            plugin: testing.scripted
-            params: {{fixture: objects.yaml}}
-            schedule: {{every_n_frames: {objects_every}}}
-        tracker: {{type: sort, detector: hands, params: {{min_hits: 2, max_age_frames: 5}}}}
-        outputs: {{records: [detections, tracks]}}
-        relations:
-          objects:
-            detector: objects
-            tracker: {{type: sort, params: {{min_hits: 1, max_age_frames: 8, high_score: 0.3}}}}
-          report:
-            holding: {{objects: [cup], when: {{overlap: {{min_object_covered: 0.5}}}}, enter_frames: 3, exit_frames: 3}}
-            near: {{objects: any, when: {{near: {{max_gap: 0.5}}}}, enter_frames: 2, exit_frames: 4}}
-        """,
+    relations = {
+        "objects": {
+            "detector": "objects",
+            "tracker": {"type": "sort", "params": {"min_hits": 1, "max_age_frames": 8, "high_score": 0.3}},
+        },
+        "report": {
+            "holding": {
+                "objects": ["cup"],
+                "when": {"overlap": {"min_object_covered": 0.5}},
+                "enter_frames": 3,
+                "exit_frames": 3,
+            },
+            "near": {"objects": "any", "when": {"near": {"max_gap": 0.5}}, "enter_frames": 2, "exit_frames": 4},
+        },
+    }
+    return scene_pipeline(
+        tmp_path,
+        hands,
+        objects,
+        relations,
+        frames=FRAMES,
+        objects_every=objects_every,
+        object_labels=("cup", "bottle"),
+        records=("detections", "tracks"),
     )
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA_DIR, make_video, validate_records, write_fixture, write_pipeline
+from helpers import DATA_DIR, validate_records
+from helpers.scenes import scene_pipeline
 
 from orchestrator.config import load_pipeline
 from orchestrator.events import dumps
@@ -123,76 +124,45 @@ DEFAULT_RULES_SCENARIOS: dict[str, tuple[Callable[[], tuple[Boxes, Boxes]], int]
 }
 
 
+#: The relations of the golden scenarios: explicit class-aware object tracking and enter/exit frames.
+EXPLICIT_RELATIONS: dict[str, Any] = {
+    "objects": {
+        "detector": "objects",
+        "tracker": {"type": "sort", "params": {"class_aware": True, "min_hits": 1, "max_age_frames": 8}},
+    },
+    "report": {
+        "holding": {
+            "objects": ["cup", "bottle"],
+            "when": {"overlap": {"min_object_covered": 0.5}},
+            "enter_frames": 3,
+            "exit_frames": 3,
+            "update_every_frames": 10,
+        },
+        "near": {"objects": "any", "when": {"near": {"max_gap": 0.5}}, "enter_frames": 2, "exit_frames": 4},
+    },
+}
+
+#: The same relations left to the defaults, plus carrying and a grace.
+DEFAULT_RELATIONS: dict[str, Any] = {
+    "objects": {"detector": "objects"},
+    "report": {
+        "holding": {
+            "when": {"overlap": {"min_object_covered": 0.5}},
+            "update_every_frames": 10,
+            "max_carried_frames": 30,
+            "grace_frames": 5,
+        },
+        "near": {"when": {"near": {"max_gap": 0.5}}},
+    },
+}
+
+
 def _pipeline(tmp_path: Path, hands: Boxes, objects: Boxes, objects_every: int) -> Path:
-    video = make_video(tmp_path / "clip.avi", frames=FRAMES, size=(320, 240))
-    write_fixture(tmp_path / "hands.yaml", hands, labels=("hand",))
-    write_fixture(tmp_path / "objects.yaml", objects, labels=("person", "cup", "bottle"))
-    return write_pipeline(
-        tmp_path / "p.yaml",
-        f"""
-        version: 1
-        source: {{uri: {video.name}}}
-        detectors:
-          hands: {{plugin: testing.scripted, params: {{fixture: hands.yaml}}}}
-          objects:
-            plugin: testing.scripted
-            params: {{fixture: objects.yaml}}
-            schedule: {{every_n_frames: {objects_every}}}
-        tracker:
-          type: sort
-          detector: hands
-          params: {{min_hits: 2, max_age_frames: 5}}
-        relations:
-          objects:
-            detector: objects
-            tracker: {{type: sort, params: {{class_aware: true, min_hits: 1, max_age_frames: 8}}}}
-          report:
-            holding:
-              objects: [cup, bottle]
-              when: {{overlap: {{min_object_covered: 0.5}}}}
-              enter_frames: 3
-              exit_frames: 3
-              update_every_frames: 10
-            near:
-              objects: any
-              when: {{near: {{max_gap: 0.5}}}}
-              enter_frames: 2
-              exit_frames: 4
-        """,
-    )
+    return scene_pipeline(tmp_path, hands, objects, EXPLICIT_RELATIONS, frames=FRAMES, objects_every=objects_every)
 
 
 def _default_rules_pipeline(tmp_path: Path, hands: Boxes, objects: Boxes, objects_every: int) -> Path:
-    video = make_video(tmp_path / "clip.avi", frames=FRAMES, size=(320, 240))
-    write_fixture(tmp_path / "hands.yaml", hands, labels=("hand",))
-    write_fixture(tmp_path / "objects.yaml", objects, labels=("person", "cup", "bottle"))
-    return write_pipeline(
-        tmp_path / "p.yaml",
-        f"""
-        version: 1
-        source: {{uri: {video.name}}}
-        detectors:
-          hands: {{plugin: testing.scripted, params: {{fixture: hands.yaml}}}}
-          objects:
-            plugin: testing.scripted
-            params: {{fixture: objects.yaml}}
-            schedule: {{every_n_frames: {objects_every}}}
-        tracker:
-          type: sort
-          detector: hands
-          params: {{min_hits: 2, max_age_frames: 5}}
-        relations:
-          objects: {{detector: objects}}
-          report:
-            holding:
-              when: {{overlap: {{min_object_covered: 0.5}}}}
-              update_every_frames: 10
-              max_carried_frames: 30
-              grace_frames: 5
-            near:
-              when: {{near: {{max_gap: 0.5}}}}
-        """,
-    )
+    return scene_pipeline(tmp_path, hands, objects, DEFAULT_RELATIONS, frames=FRAMES, objects_every=objects_every)
 
 
 def _check_golden(records: list[dict[str, Any]], name: str) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import make_video, run_cli, write_pipeline
+from helpers import run_cli
+from helpers.scenes import scene_pipeline
 
 FRAMES = 40
 
@@ -42,38 +43,27 @@ def _boxes() -> tuple[dict[int, list[dict[str, Any]]], dict[int, list[dict[str, 
 @pytest.fixture(scope="module")
 def scripted_run(tmp_path_factory: pytest.TempPathFactory) -> ScriptedRun:
     folder = tmp_path_factory.mktemp("scripted_run")
-    video = make_video(folder / "clip.avi", frames=FRAMES, size=(320, 240))
     hands, objects = _boxes()
-    # Written here, not with helpers.write_fixture: the hands carry sides, which it leaves out.
+    # Written here, not by scene_pipeline (helpers.write_fixture): the hands carry sides, which it leaves out.
     (folder / "hands.yaml").write_text(yaml.safe_dump({"labels": ["hand"], "frames": hands}), encoding="utf-8")
     objects_fixture = {"labels": ["person", "cup", "bottle"], "frames": objects}
     (folder / "objects.yaml").write_text(yaml.safe_dump(objects_fixture), encoding="utf-8")
-    pipeline = write_pipeline(
-        folder / "p.yaml",
-        f"""
-        version: 1
-        source: {{uri: {video.name}}}
-        detectors:
-          hands: {{plugin: testing.scripted, params: {{fixture: hands.yaml}}}}
-          objects: {{plugin: testing.scripted, params: {{fixture: objects.yaml}}}}
-        tracker:
-          type: sort
-          detector: hands
-          params: {{min_hits: 2, max_age_frames: 5}}
-        relations:
-          objects:
-            detector: objects
-            tracker: {{type: sort, params: {{class_aware: true, min_hits: 1, max_age_frames: 8}}}}
-          report:
-            holding:
-              objects: [cup, bottle]
-              when: {{overlap: {{min_object_covered: 0.5}}}}
-              enter_frames: 3
-              exit_frames: 3
-        outputs:
-          records: [detections, tracks]
-        """,
-    )
+    relations = {
+        "objects": {
+            "detector": "objects",
+            "tracker": {"type": "sort", "params": {"class_aware": True, "min_hits": 1, "max_age_frames": 8}},
+        },
+        "report": {
+            "holding": {
+                "objects": ["cup", "bottle"],
+                "when": {"overlap": {"min_object_covered": 0.5}},
+                "enter_frames": 3,
+                "exit_frames": 3,
+            }
+        },
+    }
+    pipeline = scene_pipeline(folder, None, None, relations, frames=FRAMES, records=("detections", "tracks"))
+    video = folder / "clip.avi"
     events = folder / "events.jsonl"
     result = run_cli("run", pipeline, "--events", events, "-q")
     assert result.returncode == 0, result.stderr
