@@ -125,14 +125,17 @@ def path_digest(path: Path) -> str:
 def assign_names(inputs: Sequence[Path], known: Mapping[Path, str] | None = None) -> dict[Path, str]:
     """Output names (``DIR/<name>.jsonl``) for ``inputs``: unique, and stable across runs.
 
-    ``known`` maps inputs to the names an earlier run gave them (from the index); they keep them.
+    ``known`` maps inputs to the names an earlier run gave them (from the index); they keep them,
+    and the names of known inputs not in ``inputs`` are not given to others (their outputs stay).
     Others take their stem, or ``stem-<path_digest>`` when that is taken (then a counter, for the
     vanishingly unlikely digest clash). Names are compared case-insensitively, for file systems
     that fold case.
     """
     known = known or {}
     names: dict[Path, str] = {}
-    taken: set[str] = set()
+    # Names an earlier run gave inputs not in this run still hold their outputs: never reused.
+    this_run = set(inputs)
+    taken: set[str] = {name.lower() for path, name in known.items() if path not in this_run}
     for path in inputs:
         name = known.get(path)
         if name is not None and name.lower() not in taken:

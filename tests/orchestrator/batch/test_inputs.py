@@ -74,3 +74,12 @@ def test_names_unique_case_insensitively_and_stable_with_known_names() -> None:
     assert assign_names([c, b, a], known=names) == {c: names[c], b: names[b], a: names[a]}
     # Without an index, the first one of a stem gets it plain.
     assert assign_names([b, a])[b] == "clip"
+
+
+def test_a_later_run_never_takes_the_name_of_an_input_it_does_not_run() -> None:
+    """Another video of the same name, in a later batch into the same folder, must not overwrite
+    the earlier input's output (new-user trial: a resume then skipped on someone else's records)."""
+    first, other = Path("/shared/add_remove_lid_0.mp4"), Path("/tmp/x/add_remove_lid_0.mp4")
+    known = assign_names([first])
+    assert assign_names([other], known=known) == {other: f"add_remove_lid_0-{path_digest(other)}"}
+    assert assign_names([first, other], known=known)[first] == "add_remove_lid_0"
