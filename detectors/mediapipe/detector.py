@@ -73,6 +73,21 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "description": "while some but fewer than max_hands hands are tracked, run the palm detector only on "
             "every n-th frame (1, the default, is MediaPipe: every such frame); with no hand tracked, on every frame",
         },
+        "landmark_interval_frames": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 30,
+            "description": "adaptive landmark schedule: a still tracked hand may skip the landmark model for up to "
+            "n-1 frames in a row, its last landmarks moved on at its last speed "
+            "(1, the default, is MediaPipe: every frame)",
+        },
+        "still_motion": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "a hand is still (may skip the landmark model) when its ROI centre moved at most this many "
+            "ROI sizes per frame between its last two landmark runs",
+        },
         "side_prior_slope": {
             "type": "number",
             "minimum": 0,
@@ -172,6 +187,8 @@ class MediaPipeHandsDetector(Detector):
         palm_interval_frames: int = 1,
         side_prior_slope: float = 0.0,
         static_images: bool = False,
+        landmark_interval_frames: int = 1,
+        still_motion: float = 0.0,
     ) -> None:
         check_params(
             self.model_name,
@@ -186,8 +203,12 @@ class MediaPipeHandsDetector(Detector):
                 "palm_interval_frames": palm_interval_frames,
                 "side_prior_slope": side_prior_slope,
                 "static_images": static_images,
+                "landmark_interval_frames": landmark_interval_frames,
+                "still_motion": still_motion,
             },
         )
+        self.landmark_interval_frames = landmark_interval_frames
+        self.still_motion = float(still_motion)
         self.palm_interval_frames = palm_interval_frames
         self.side_prior_slope = float(side_prior_slope)
         self.static_images = static_images
@@ -226,6 +247,8 @@ class MediaPipeHandsDetector(Detector):
                 num_threads=self.num_threads,
                 palm_interval_frames=self.palm_interval_frames,
                 channel_order=self.channel_order,
+                landmark_interval_frames=self.landmark_interval_frames,
+                still_motion=self.still_motion,
             )
 
     def detect(self, image: np.ndarray) -> Detections:
