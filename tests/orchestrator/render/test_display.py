@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from helpers.paths import REPO_ROOT as REPO
 from helpers.render_views import frame
+from helpers.xvfb import gui_environment
 
 from orchestrator.errors import UserError
 from orchestrator.render import (
@@ -103,7 +100,7 @@ shown = [display.show(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(3
 assert display.window_size == (160, 120), display.window_size
 screen = screen_size()
 if os.environ.get("TEST_SCREEN"):
-    assert screen == (640, 480), screen
+    assert screen == tuple(map(int, os.environ["TEST_SCREEN"].split("x"))), screen
 big = np.zeros((1200, 1600, 3), np.uint8)
 shown.append(display.show(big))
 limit = window_limit(screen)
@@ -119,45 +116,13 @@ print("shown", shown, worker.frames_rendered)
 """
 
 
-def _free_x_display() -> int:
-    for number in range(99, 160):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    pytest.skip("no free X display number for Xvfb")
-
-
 def test_display_shows_frames_in_a_real_window() -> None:
-    env = dict(os.environ)
-    env.pop("ORCHESTRATOR_DISPLAY_SIZE", None)  # the limit comes from the screen
-    xvfb: subprocess.Popen[bytes] | None = None
-    if not display_available():
-        if shutil.which("Xvfb") is None:
-            pytest.skip("no GUI display (DISPLAY unset or unreachable, or OpenCV without GTK/Qt) and no Xvfb installed")
-        if not display_module._gui_backend_built():
-            pytest.skip("OpenCV was built without a GUI backend (GTK/Qt)")
-        number = _free_x_display()
-        xvfb = subprocess.Popen(
-            ["Xvfb", f":{number}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{number}").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        env["DISPLAY"] = f":{number}"
-        env["TEST_SCREEN"] = "640x480"
-        env.pop("WAYLAND_DISPLAY", None)
-    try:
+    with gui_environment() as (env, screen):
+        if screen is not None:
+            env["TEST_SCREEN"] = "x".join(map(str, screen))
         # A subprocess: a GUI toolkit that misbehaves (or aborts) must not take pytest down with it.
         result = subprocess.run(
             [sys.executable, "-c", _SHOW_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
         )
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            try:
-                xvfb.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                xvfb.kill()
     assert result.returncode == 0, result.stderr[-2000:]
     assert "shown [True, True, True, True] 3" in result.stdout, result.stdout + result.stderr[-2000:]
