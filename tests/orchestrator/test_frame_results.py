@@ -103,6 +103,16 @@ def test_frames_without_records_still_get_a_result_and_the_run_waits_for_the_cal
     assert [r["type"] for r in rest[-1].records] == ["summary"]
 
 
+def test_realtime_mode_gives_one_result_per_processed_frame(pipeline: Path) -> None:
+    # Realtime: frames may be dropped and results come late; each processed frame still gets one
+    # result, in order, and the records after the last frame (late results, ends) come at the end.
+    results = list(orchestrator.run(pipeline, mode="realtime", with_frames=True))
+    summary = results[-1].records[-1]
+    indices = [r.frame_index for r in results[:-1]]
+    assert summary["mode"] == "realtime" and len(indices) == summary["frames"]["processed"] > 0
+    assert indices == sorted(set(indices))
+
+
 def test_breaking_out_stops_the_run_and_joins_its_threads(pipeline: Path) -> None:
     before = threading.active_count()
     for result in orchestrator.run(pipeline, with_frames=True):
