@@ -4,7 +4,8 @@
 frame order, then one *end* result (``image`` and ``scene`` ``None``) with the records that
 belong to no frame: the ends of the relations still active when the stream ended, late results
 (realtime mode) and the summary, always last. Records that come before the first frame (a
-stream header) come with the first frame's result. Concatenating every result's ``records``
+stream header) come with the first frame's result (with the end result when no frame was
+processed). Concatenating every result's ``records``
 gives exactly the records of the plain iterator, in the same order.
 
 How: the runtime calls its ``on_frame`` hook after a frame's records (fusion runs in the thread
