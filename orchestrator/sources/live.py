@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
@@ -67,8 +68,9 @@ class LiveCaptureSource(Source):
             capture.release()
             raise UserError(self._open_error())
         self._capture = SharedCapture(capture)
+        self.fps_stated = stated_fps(self._capture)
         if fps is None:
-            self.fps = stated_fps(self._capture) or self.fps
+            self.fps = self.fps_stated or self.fps
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._t0: float | None = None
@@ -76,6 +78,16 @@ class LiveCaptureSource(Source):
         # Guards swapping in a reopened capture against a concurrent close(); never held across I/O.
         self._swap = threading.Lock()
         self._closed = False
+
+    @property
+    def name(self) -> str:
+        """``camera N``, or the URL without a user name and password."""
+        if isinstance(self.uri, int):
+            return f"camera {self.uri}"
+        parts = urlsplit(self.uri)
+        if "@" not in parts.netloc:
+            return self.uri
+        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
     def _label(self) -> str:
         return f"camera {self.uri}" if isinstance(self.uri, int) else str(self.uri)
