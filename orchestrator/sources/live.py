@@ -41,6 +41,19 @@ def backoff_delays(reconnect: ReconnectSpec) -> list[float]:
     return [float(min(reconnect.max_delay_s, FIRST_DELAY_S * 2**attempt)) for attempt in range(reconnect.attempts)]
 
 
+def without_credentials(url: str) -> str:
+    """``url`` without its user name and password (``rtsp://user:pw@cam/s`` → ``rtsp://cam/s``).
+
+    Example:
+        >>> without_credentials("rtsp://admin:secret@10.0.0.5:554/live"), without_credentials("http://cam/x.mjpg")
+        ('rtsp://10.0.0.5:554/live', 'http://cam/x.mjpg')
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 class LiveCaptureSource(Source):
     """A camera (integer index) or a stream URL; time is seconds since the first frame.
 
@@ -84,10 +97,7 @@ class LiveCaptureSource(Source):
         """``camera N``, or the URL without a user name and password."""
         if isinstance(self.uri, int):
             return f"camera {self.uri}"
-        parts = urlsplit(self.uri)
-        if "@" not in parts.netloc:
-            return self.uri
-        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+        return without_credentials(self.uri)
 
     def _label(self) -> str:
         return f"camera {self.uri}" if isinstance(self.uri, int) else str(self.uri)
