@@ -118,3 +118,30 @@ def test_the_command_line_writes_the_header_first(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     first = json.loads(result.stdout.splitlines()[0])
     assert first["type"] == "stream.start" and first["source"]["name"] == "clip.avi"
+
+
+def test_the_header_names_each_detectors_model_package_precision_and_runtime(tmp_path: Path, real_models: Path) -> None:
+    make_video(tmp_path / "clip.avi", frames=2)
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        """
+        version: 1
+        source: {uri: clip.avi}
+        detectors:
+          boxes: {plugin: hands.egohands}              # precision auto: int8, built by the fixture
+          hands: {plugin: hands.mediapipe.landmarks, input: boxes}
+          objects: {plugin: objects.coco.centernet}
+        """,
+    )
+    header = _records(pipeline, max_frames=1)[0]
+    mediapipe = {"model": "@mediapipe/hands@0.4.1675469240", "precision": "fp32", "runtime": "litert"}
+    assert header["detectors"] == {
+        "boxes": {"plugin": "hands.egohands", "model": "handtrackjs@0.0.13", "precision": "int8", "runtime": "litert"},
+        "hands": {"plugin": "hands.mediapipe.landmarks", **mediapipe},
+        "objects": {
+            "plugin": "objects.coco.centernet",
+            "model": "@vladmandic/human@3.3.6",
+            "precision": "fp32",
+            "runtime": "litert",
+        },
+    }
