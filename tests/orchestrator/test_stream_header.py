@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_video, run_cli, validate_records, write_fixture, write_pipeline
+from helpers import REPO_ROOT, make_video, run_cli, validate_records, write_fixture, write_pipeline
 from helpers.scenes import scene_pipeline
 
 from orchestrator.config import load_pipeline
@@ -145,3 +148,39 @@ def test_the_header_names_each_detectors_model_package_precision_and_runtime(tmp
             "runtime": "litert",
         },
     }
+
+
+def _readme_section() -> str:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"\n### Stream header\n(.*?)\n## ", readme, re.S)
+    assert match, "README.md has no Stream header section"
+    return match.group(1)
+
+
+def test_readme_example_header_is_a_valid_record() -> None:
+    match = re.search(r"```\n(\{.*?\})\n```", _readme_section(), re.S)
+    assert match, "the Stream header section shows no header record"
+    header = json.loads(match.group(1))
+    validate_records([header])
+    assert header["type"] == "stream.start" and header["source"]["name"] == "add_remove_lid_0.mp4"
+
+
+def test_readme_header_consumer_places_tracks_in_fractions_of_the_frame(tmp_path: Path) -> None:
+    match = re.search(r"<!-- example-header -->\n```python\n(.*?)```", _readme_section(), re.S)
+    assert match, "the Stream header section has no example-header block"
+    script = tmp_path / "centres.py"
+    script.write_text(match.group(1), encoding="utf-8")
+    run = run_cli("run", _scene(tmp_path), "--events", "-", "-q")
+    assert run.returncode == 0, run.stderr
+    result = subprocess.run([sys.executable, str(script)], input=run.stdout, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "clip.avi: 320x240 at 30 fps"
+    # The hand box [100, 100, 160, 180] of a 320x240 frame: centre (130, 140); the cup [110, 120, 150, 170]
+    # tracked by the relations' object tracker. Both tracks are confirmed on their second frame, frame 1.
+    assert lines[1:3] == ["frame 1 hands #1: 0.406, 0.583", "frame 1 objects #1: 0.406, 0.604"]
+    assert len(lines) == 1 + 2 * 11
+    # A stream without the header is refused in one line.
+    headless = "".join(line + "\n" for line in run.stdout.splitlines()[1:])
+    result = subprocess.run([sys.executable, str(script)], input=headless, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and "no stream.start record first" in result.stderr
