@@ -95,8 +95,11 @@ def portable_config(config: PipelineConfig) -> dict[str, Any]:
     """``config.to_dict()`` without what differs between machines: the source's URI, the outputs'
     paths, and the paths of file parameters (replaced by ``{"sha256": ...}`` of the file's bytes)."""
     resolved = config.to_dict()
-    resolved["source"] = {k: v for k, v in resolved["source"].items() if k != "uri"}
-    resolved["outputs"] = {"records": resolved["outputs"]["records"]}
+    source = resolved.get("source")
+    if isinstance(source, dict):
+        resolved["source"] = {k: v for k, v in source.items() if k != "uri"}
+    # Where records go is not what they are; which records the stream has is.
+    resolved["outputs"] = {"records": (resolved.get("outputs") or {}).get("records", [])}
     hashes = {(name, param): sha for name, param, sha in param_file_hashes(config)}
     for spec in config.detectors:
         params = resolved["detectors"][spec.name]["params"]
