@@ -12,8 +12,8 @@ A plugin subclasses `Sink` (or `orchestrator.sinks.queued.QueuedSink` for a netw
 ``orchestrator.sinks`` entry point group.
 
 Example:
-    >>> SinkStats(sent=3, retried=1, dropped=0, errors=1, last_error="connection refused").to_json()
-    {'sent': 3, 'retried': 1, 'dropped': 0, 'errors': 1, 'last_error': 'connection refused'}
+    >>> SinkStats(sent=3, retried=1, dropped=0, queued=2, errors=1, last_error="connection refused").to_json()
+    {'sent': 3, 'retried': 1, 'dropped': 0, 'queued': 2, 'errors': 1, 'last_error': 'connection refused'}
     >>> SinkStats(sent=-1)
     Traceback (most recent call last):
     ValueError: sink counts must be integers >= 0, got sent=-1
@@ -56,6 +56,7 @@ class SinkStats:
     file: written). ``retried``: deliveries tried again after a failed attempt (a record tried
     three more times counts three). ``dropped``: records given up (no room in the sink's queue,
     refused by the endpoint, or still undelivered when the run's wait for the sink ran out).
+    ``queued``: records taken but not yet delivered nor given up (0 once the sink is closed).
     ``errors``: failed attempts (a refused connection, a lost broker, an HTTP error), and
     ``last_error`` the latest one's message.
     """
@@ -63,11 +64,12 @@ class SinkStats:
     sent: int = 0
     retried: int = 0
     dropped: int = 0
+    queued: int = 0
     errors: int = 0
     last_error: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("sent", "retried", "dropped", "errors"):
+        for name in ("sent", "retried", "dropped", "queued", "errors"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"sink counts must be integers >= 0, got {name}={value!r}")
@@ -75,7 +77,7 @@ class SinkStats:
     def to_json(self) -> dict[str, Any]:
         """The counts as the summary record's ``sinks`` entry has them (``last_error`` only when there was one)."""
         out: dict[str, Any] = {"sent": self.sent, "retried": self.retried, "dropped": self.dropped}
-        out["errors"] = self.errors
+        out.update(queued=self.queued, errors=self.errors)
         if self.last_error is not None:
             out["last_error"] = self.last_error
         return out
@@ -87,6 +89,7 @@ class SinkStats:
         '5 sent, 0 retried, 2 dropped (last error: timed out)'
         """
         text = f"{self.sent} sent, {self.retried} retried, {self.dropped} dropped"
+        text += f", {self.queued} queued" if self.queued else ""
         return text + (f" (last error: {self.last_error})" if self.last_error else "")
 
 

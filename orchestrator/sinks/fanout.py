@@ -17,7 +17,7 @@ Example:
     >>> sinks.start(); sinks.write({"type": "x", "seq": 0}); sinks.write({"type": "summary", "seq": 1})
     >>> sinks.close()
     >>> json.loads((folder / "e.jsonl").read_text().splitlines()[-1])["sinks"]
-    {'copy': {'type': 'jsonl', 'sent': 1, 'retried': 0, 'dropped': 0, 'errors': 0}}
+    {'copy': {'type': 'jsonl', 'sent': 1, 'retried': 0, 'dropped': 0, 'queued': 0, 'errors': 0}}
     >>> sinks.stats()["copy"].sent
     2
 """

@@ -168,7 +168,8 @@ class QueuedSink(Sink):
             return self._final if self._final is not None else self._snapshot()
 
     def _snapshot(self) -> SinkStats:
-        return SinkStats(self._sent, self._retried, self._dropped + self._refused, self._errors, self._last_error)
+        dropped = self._dropped + self._refused
+        return SinkStats(self._sent, self._retried, dropped, self._pending(), self._errors, self._last_error)
 
     # ------------------------------------------------------------ the worker's side
     @property
