@@ -109,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         records.close()  # stops the run (threads joined or abandoned) if it did not end by itself
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sinks.close()  # bounded: each network sink waits at most its flush_timeout_s (1 s after a stop)
+        sinks.close()  # bounded: each network sink waits at most its flush_timeout_s (0.5 s in all after a stop)
         render_stats = viewer.close() if viewer is not None else {}
     if summary is not None and not args.quiet:
         eprint(summary_line(summary, target))

@@ -3,10 +3,11 @@
 The events file (``outputs.events`` / ``--events``) is written first and synchronously: its
 errors stop the run as they always did. Then each sink of ``outputs.sinks`` takes the record (a
 network sink only queues it). When the ``summary`` record comes, the set waits, boundedly, for
-the network sinks to deliver what they hold (each up to its ``flush_timeout_s``; at most 1 s
-after Ctrl-C or an error), and adds their counts to the summary as ``sinks``: that is the state
-just before the summary itself was sent. `SinkSet.close` then delivers the summary within the
-same bounds, and `SinkSet.stats` has the final counts (the CLI prints them).
+the network sinks to deliver what they hold (each up to its ``flush_timeout_s``; after Ctrl-C
+or an error, all the waits together end within 0.5 s), and adds their counts to the summary as
+``sinks``: that is the state just before the summary itself was sent. `SinkSet.close` then
+delivers the summary within the same bounds, and `SinkSet.stats` has the final counts (the CLI
+prints them).
 
 Example:
     >>> import io, json, pathlib, tempfile
@@ -31,8 +32,8 @@ from typing import Any
 from orchestrator.events import JsonlSink
 from orchestrator.sinks.base import Sink, SinkStats
 
-#: The longest a stopped or failed run waits for its network sinks (Ctrl-C stops within about a second).
-HURRIED_FLUSH_S = 1.0
+#: The longest a stopped or failed run waits for its network sinks, all together (a Ctrl-C stops in about a second).
+HURRIED_FLUSH_S = 0.5
 
 
 class SinkSet:
@@ -41,7 +42,8 @@ class SinkSet:
     def __init__(self, events: JsonlSink, sinks: Sequence[tuple[str, str, Sink]] = ()) -> None:
         self.events = events
         self.sinks = list(sinks)
-        self._hurry = False
+        #: Once a stop is asked (or the run failed): when every wait for the sinks ends, together.
+        self._hurry_until: float | None = None
         self._closed = False
 
     def start(self) -> None:
@@ -50,12 +52,14 @@ class SinkSet:
             sink.start()
 
     def hurry(self) -> None:
-        """From now on wait at most `HURRIED_FLUSH_S` for the sinks (a stop was asked, or the run failed)."""
-        self._hurry = True
+        """A stop was asked, or the run failed: from now on, all waits for the sinks together end within
+        `HURRIED_FLUSH_S` (the summary's wait and the close's)."""
+        if self._hurry_until is None:
+            self._hurry_until = time.monotonic() + HURRIED_FLUSH_S
 
-    def _timeout(self, sink: Sink) -> float:
-        own = float(getattr(sink, "flush_timeout_s", 0.0))
-        return min(own, HURRIED_FLUSH_S) if self._hurry else own
+    def _deadline(self, start: float, sink: Sink) -> float:
+        own = start + float(getattr(sink, "flush_timeout_s", 0.0))
+        return own if self._hurry_until is None else min(own, self._hurry_until)
 
     def write(self, record: Mapping[str, Any]) -> None:
         """Write ``record`` to the events file, then to each sink; a summary gets the sinks' counts first."""
@@ -71,7 +75,7 @@ class SinkSet:
     def _flush(self) -> None:
         start = time.monotonic()
         for _, _, sink in self.sinks:  # they drain in parallel: each waits out what is left of its own bound
-            sink.flush(max(0.0, start + self._timeout(sink) - time.monotonic()))
+            sink.flush(max(0.0, self._deadline(start, sink) - time.monotonic()))
 
     def counts(self) -> dict[str, dict[str, Any]]:
         """Each sink's counts now, as the summary's ``sinks`` field has them."""
@@ -97,7 +101,7 @@ class SinkSet:
         self.events.close()
         start = time.monotonic()
         for _, _, sink in self.sinks:
-            sink.close(max(0.0, start + self._timeout(sink) - time.monotonic()))
+            sink.close(max(0.0, self._deadline(start, sink) - time.monotonic()))
 
     def describe(self) -> str:
         """One line of final counts for the end of a run ('' without sinks)."""

@@ -46,7 +46,7 @@ FIRST_DELAY_S = 0.2
 _POLL_S = 0.1
 #: The longest `close` waits for the worker to leave an attempt in progress (a connect or an HTTP
 #: request that does not poll `stopping`): a stop is not held up longer; the thread is a daemon.
-_JOIN_S = 1.0
+_JOIN_S = 0.5
 
 #: The JSON Schema of the keys every queued sink has (merged into each one's ``params_schema``).
 QUEUE_PARAMS: dict[str, Any] = {
@@ -60,7 +60,7 @@ QUEUE_PARAMS: dict[str, Any] = {
         "type": "number",
         "exclusiveMinimum": 0,
         "maximum": 600,
-        "description": "Seconds the end of a run waits for queued records (default 5; 1 after Ctrl-C); then dropped.",
+        "description": "Seconds the end of a run waits for queued records (default 5; 0.5 after Ctrl-C).",
     },
     "max_delay_s": {
         "type": "number",
@@ -86,7 +86,7 @@ class QueuedSink(Sink):
 
     Args:
         queue_size: records held before new ones are dropped.
-        flush_timeout_s: the longest `close` waits for the queue to drain (the CLI waits at most 1 s after a stop).
+        flush_timeout_s: the longest `close` waits for the queue to drain (the CLI waits less after a stop).
         max_delay_s: the longest wait between attempts.
         batch_size: the most records handed to one `deliver`.
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -190,3 +191,32 @@ def test_real_clip_every_record_reaches_the_broker(real_models: Path, tmp_path: 
     assert [payload for _, payload in got] == lines
     counts = {"type": "mqtt", "sent": len(lines) - 1, "retried": 0, "dropped": 0, "queued": 0, "errors": 0}
     assert summary["sinks"]["mqtt"] == counts
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_with_the_broker_away_is_prompt(tmp_path: Path, sig: signal.Signals) -> None:
+    port = free_port()  # nothing listens: every record waits in the queue
+    sinks = [{"type": "mqtt", "host": "127.0.0.1", "port": port, "flush_timeout_s": 30, "max_delay_s": 0.2}]
+    pipeline = _pipeline(tmp_path, sinks, frames=300)  # 10 s paced
+    events = tmp_path / "events.jsonl"
+    command = [sys.executable, "-m", "orchestrator", "run", str(pipeline), "--events", str(events), "--mode"]
+    process = subprocess.Popen([*command, "realtime"], cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (events.exists() and len(_lines(events)) >= 10):
+            assert process.poll() is None and time.monotonic() < deadline, "the run did not get going"
+            time.sleep(0.05)
+        started = time.monotonic()
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        process.kill()
+    assert process.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig], stderr
+    assert elapsed < 5.0  # the sink's flush_timeout_s of 30 s is cut to 0.5 s after a stop (0.7-1.0 s measured)
+    summary = json.loads(_lines(events)[-1])
+    counts = summary["sinks"]["mqtt"]
+    assert summary["status"] == "interrupted"
+    assert counts["sent"] == 0 and counts["dropped"] + counts["queued"] == summary["seq"]
+    final = re.search(r"^sinks: mqtt: 0 sent, \d+ retried, (\d+) dropped", stderr, re.M)
+    assert final and int(final.group(1)) == summary["seq"] + 1, stderr
