@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import REPO_ROOT, run_cli, write_pipeline
+from helpers import REPO_ROOT, run_cli, validate_records, write_pipeline
 from helpers.faults import free_port
 from helpers.media import make_video, write_fixture
 from helpers.mqtt import Broker, Subscriber
@@ -68,6 +68,7 @@ def test_every_record_reaches_the_broker_and_the_copy_in_order(tmp_path: Path, b
     assert [payload for _, payload in got] == lines  # every record, byte for byte, in order, the summary too
     assert [topic for topic, _ in got] == [f"hands/{json.loads(line)['type']}" for line in lines]
     assert _lines(tmp_path / "copy.jsonl") == lines
+    validate_records([json.loads(line) for line in lines])  # the summary's sinks field is in the events schema
     summary = json.loads(lines[-1])
     before = summary["seq"]  # records before the summary: all sent before it was written
     assert summary["sinks"] == {
