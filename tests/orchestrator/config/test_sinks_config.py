@@ -117,9 +117,9 @@ def test_a_third_party_sink_from_an_entry_point(tmp_path: Path) -> None:
     path = write_pipeline(tmp_path / "p.yaml", yaml.safe_dump(pipeline))
     result = run_cli("run", path, "--events", tmp_path / "e.jsonl", "-q", env=env)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "types.txt").read_text().split() == ["detections"] * 3 + ["summary"]
+    assert (tmp_path / "types.txt").read_text().split() == ["stream.start"] + ["detections"] * 3 + ["summary"]
     summary = json.loads((tmp_path / "e.jsonl").read_text().splitlines()[-1])
-    counts = {"type": "types", "sent": 3, "retried": 0, "dropped": 0, "queued": 0, "errors": 0}
+    counts = {"type": "types", "sent": 4, "retried": 0, "dropped": 0, "queued": 0, "errors": 0}
     assert summary["sinks"] == {"types": counts}
     rows = {row["name"]: row for row in json.loads(run_cli("plugins", "--json", env=env).stdout)}
     assert (rows["types"]["kind"], rows["types"]["origin"]) == ("sink", "entry point")

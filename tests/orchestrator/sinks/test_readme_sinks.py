@@ -80,14 +80,14 @@ def test_the_example_delivers_every_record(tmp_path: Path, broker: Broker) -> No
     finally:
         subscriber.close()
         endpoint.close()
-    assert len(lines) == 21  # 20 tracks records and the summary
+    assert len(lines) == 22  # the stream's header, 20 tracks records and the summary
     assert [payload for _, payload in got] == lines
     assert [record for body in endpoint.bodies for record in body] == [json.loads(line) for line in lines]
     assert all(request["Authorization"] == "Bearer t0ken" for request in endpoint.requests)
     assert (tmp_path / "archive" / "hands.jsonl").read_bytes().splitlines() == lines
     counts = json.loads(lines[-1])["sinks"]
     assert {name: (c["sent"], c["dropped"], c["queued"]) for name, c in counts.items()} == {
-        "mqtt": (20, 0, 0),
-        "webhook": (20, 0, 0),
-        "archive": (20, 0, 0),
+        "mqtt": (21, 0, 0),
+        "webhook": (21, 0, 0),
+        "archive": (21, 0, 0),
     }

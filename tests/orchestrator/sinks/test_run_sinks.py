@@ -64,7 +64,7 @@ def test_every_record_reaches_the_broker_and_the_copy_in_order(tmp_path: Path, b
         got = subscriber.wait_for(len(lines))
     finally:
         subscriber.close()
-    assert len(lines) == 2 * 40 + 1  # detections and tracks of 40 frames, the summary
+    assert len(lines) == 1 + 2 * 40 + 1  # the header, detections and tracks of 40 frames, the summary
     assert [payload for _, payload in got] == lines  # every record, byte for byte, in order, the summary too
     assert [topic for topic, _ in got] == [f"hands/{json.loads(line)['type']}" for line in lines]
     assert _lines(tmp_path / "copy.jsonl") == lines
