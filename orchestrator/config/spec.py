@@ -95,6 +95,14 @@ class SourceSpec:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """One named source of a pipeline with several (``sources: {name: uri}``); ``uri`` is resolved."""
+
+    name: str
+    uri: str | int
+
+
+@dataclass(frozen=True)
 class DetectorSpec:
     """A detector of the pipeline: its plugin, parameters and schedule; ``line`` is its YAML key's (1-based)."""
 
@@ -166,6 +174,8 @@ class PipelineConfig:
     object_tracker: TrackerSpec | None = None
     outputs: OutputSpec = OutputSpec()
     runtime: RuntimeSpec = RuntimeSpec()
+    #: Named streams (``sources:``), run together in one process; empty for a single ``source``.
+    sources: tuple[StreamSource, ...] = ()
 
     @property
     def tracked_detectors(self) -> frozenset[str]:
@@ -195,6 +205,7 @@ class PipelineConfig:
             "version": 1,
             "name": self.name,
             "source": self.source.to_dict(),
+            **({"sources": {s.name: s.uri for s in self.sources}} if self.sources else {}),
             "detectors": detectors,
             "tracker": None
             if self.tracker is None
