@@ -110,4 +110,3 @@ class RecordMerger:
         if any(not self._queues[name] and name not in self._ended for name in self.names):
             return None  # a live stream's next record could still come first
         return min(ready, key=lambda name: (self._queues[name][0][0], self.names.index(name)))
-

@@ -134,7 +134,9 @@ class MultiRuntime:
         """
         started = time.perf_counter()
         loaded = load_detectors(self.config)
-        models = {spec.name: SharedModel(spec.name, detector, streams=len(self.source_uris)) for spec, detector in loaded}
+        models = {
+            spec.name: SharedModel(spec.name, detector, streams=len(self.source_uris)) for spec, detector in loaded
+        }
         self.models = models
         merger = RecordMerger(list(self.source_uris), ordered=self.mode == "deterministic")
         threads: dict[str, threading.Thread] = {}
