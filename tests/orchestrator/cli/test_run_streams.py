@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from helpers import make_video, run_cli, validate_records, write_pipeline
+from helpers import REPO_ROOT, make_video, run_cli, validate_records, write_pipeline
 
 
 @pytest.fixture()
@@ -63,3 +67,35 @@ def test_options_of_one_stream_are_refused_in_one_line(station: Path, options: t
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
     assert result.stdout == ""
+
+
+def test_sigterm_stops_every_stream_within_a_second(tmp_path: Path) -> None:
+    for name in ("left", "right"):
+        make_video(tmp_path / f"{name}.avi", frames=600, size=(64, 48))  # 20 s each at its own pace
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        """
+        version: 1
+        sources: {left: left.avi, right: right.avi}
+        detectors:
+          hands: {plugin: testing.noop, params: {delay_ms: 5}}
+        outputs: {records: [detections]}
+        runtime: {mode: realtime}
+        """,
+    )
+    events = tmp_path / "events.jsonl"
+    command = [sys.executable, "-m", "orchestrator", "run", str(pipeline), "--events", str(events), "-q"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (events.exists() and events.stat().st_size > 1000):  # both streams are running
+        assert time.monotonic() < deadline and process.poll() is None, "the run did not start"
+        time.sleep(0.05)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+    assert time.monotonic() - started < 1.5
+    assert process.returncode == 143, process.stderr.read() if process.stderr else ""
+    records = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    validate_records(records)
+    statuses = {r.get("stream"): r["status"] for r in records if r["type"] == "summary"}
+    assert statuses == {"left": "interrupted", "right": "interrupted", None: "interrupted"}
