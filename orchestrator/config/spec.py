@@ -83,9 +83,11 @@ class SourceSpec:
 
         >>> SourceSpec("/v.mp4", resize=(640, 480)).to_dict()["resize"]
         [640, 480]
+        >>> "uri" in SourceSpec(None).to_dict()   # none given (sources:, or --source at run time)
+        False
         """
         return {
-            "uri": self.uri,
+            **({"uri": self.uri} if self.uri is not None else {}),
             **({"fps": self.fps} if self.fps else {}),
             **({"resize": list(self.resize)} if self.resize else {}),
             "timeout_s": self.timeout_s,

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import make_video
+from helpers import make_video, run_cli
 
 from orchestrator.config import ConfigError, load_pipeline
 from orchestrator.config.spec import StreamSource
@@ -53,3 +53,13 @@ def test_bad_sources_are_one_line_each(tmp_path: Path, section: str, message: st
     with pytest.raises(ConfigError) as info:
         load_pipeline(path)
     assert str(info.value) == f"{path}:{message.format(dir=tmp_path)}"
+
+
+def test_validate_prints_a_pipeline_with_sources_that_validates_again(tmp_path: Path) -> None:
+    make_video(tmp_path / "a.avi", frames=2)
+    path = _write(tmp_path, "sources: {left: a.avi, right: 0}\n")
+    result = run_cli("validate", path)
+    assert result.returncode == 0, result.stderr
+    again = tmp_path / "resolved.yaml"
+    again.write_text(result.stdout, encoding="utf-8")
+    assert load_pipeline(again).sources == load_pipeline(path).sources
