@@ -9,11 +9,39 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from detectors.detections import Detections
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a loaded detector runs: its model package, precision and runtime (None: not applicable).
+
+    Attributes:
+        model: ``package@version`` of the package its model files came from (for example
+            ``handtrackjs@0.0.13``), or None for a detector without installed model files.
+        precision: the numeric precision it runs at (``fp32``, ``fp16``, ``int8``), once resolved
+            by `Detector.load` (``auto`` becomes what was chosen), or None.
+        runtime: the inference runtime (``litert``, ``tf``), or None.
+
+    Example:
+        >>> Provenance("handtrackjs@0.0.13", "int8", "litert").to_json()
+        {'model': 'handtrackjs@0.0.13', 'precision': 'int8', 'runtime': 'litert'}
+        >>> Provenance().to_json()
+        {'model': None, 'precision': None, 'runtime': None}
+    """
+
+    model: str | None = None
+    precision: str | None = None
+    runtime: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        """The three fields as a JSON-ready dict, in a fixed order."""
+        return {"model": self.model, "precision": self.precision, "runtime": self.runtime}
 
 
 class Detector(abc.ABC):
@@ -104,6 +132,14 @@ class Detector(abc.ABC):
     def detect_frame(self, image: np.ndarray, frame_index: int, time_s: float) -> Detections:
         """What the runtime calls: `detect` plus the frame's index and source time."""
         return self.detect(image)
+
+    def provenance(self) -> Provenance:
+        """What this detector runs (model package, precision, runtime), for the events stream's header.
+
+        Called after `load`. The default says nothing (all None); plugins with installed model files
+        override it.
+        """
+        return Provenance()
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what `load` allocated. Safe to call twice."""

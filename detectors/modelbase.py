@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from detectors.detector import Detector
+from detectors.detector import Detector, Provenance
 from detectors.errors import ModelError, ParamsError
 from detectors.modelfiles import ModelFiles
 from detectors.params import check_params
@@ -151,6 +151,17 @@ class StoreModelDetector(Detector):
             from detectors.litert import LiteRTModel
 
             self._runner = LiteRTModel(path, self.num_threads, outputs)
+
+    def provenance(self) -> Provenance:
+        """The bound files' package, the precision (resolved by `load`) and the runtime.
+
+        Example:
+            >>> from detectors.egohands import EgoHandsDetector
+            >>> EgoHandsDetector(runtime="tf").provenance()     # no files bound yet: no package
+            Provenance(model=None, precision='fp32', runtime='tf')
+        """
+        package = self._model_files.package if self._model_files is not None else ""
+        return Provenance(package or None, self.precision, self.runtime)
 
     def infer(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Run the model on preprocessed inputs; loads it first if needed."""

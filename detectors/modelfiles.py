@@ -68,6 +68,8 @@ class ModelFiles:
         extra: role → file, for a model made of several ready files (each a LiteRT fp32
             flatbuffer), e.g. ``"palm_detection_full"`` → ``.../palm_detection_full.tflite``;
             empty for a single converted model. Read with `path_of`.
+        package: ``package@version`` of the package the files came from (``handtrackjs@0.0.13``),
+            for the plugin's `detectors.detector.Provenance`; empty when not known.
 
     Raises:
         ModelError: on construction, an empty ``name``, a ``paths``/``extra`` value that is not a
@@ -80,6 +82,7 @@ class ModelFiles:
     paths: Mapping[tuple[str, str], Path] = field(repr=False)
     missing: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
     extra: Mapping[str, Path] = field(default_factory=dict, repr=False)
+    package: str = ""
 
     def __post_init__(self) -> None:
         if not self.name:

@@ -16,7 +16,7 @@ from orchestrator.tflogs import quiet_environment
 quiet_environment()
 
 __version__ = "0.1.0"
-__all__ = ["open", "run"]
+__all__ = ["FrameResult", "open", "run"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,6 +24,10 @@ def __getattr__(name: str) -> Any:
         from orchestrator.api import run
 
         return run
+    if name == "FrameResult":
+        from orchestrator.frame_results import FrameResult
+
+        return FrameResult
     if name == "open":
         from orchestrator.embedding import open_pipeline
 

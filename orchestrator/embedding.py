@@ -8,14 +8,17 @@ deterministic mode, so the same frames and times give the same records, byte for
 Frames are ``uint8`` arrays ``(H, W, 3)`` in RGB order (``channel_order="bgr"`` for OpenCV's
 order); ``time_s`` is the frame's time in seconds (default: index ÷ the pipeline's
 ``source.fps``, or 30). Records are the JSON-ready dicts of the events stream (schema
-``orchestrator.events``), numbered by ``seq`` from 0 for each opened pipeline.
+``orchestrator.events``), numbered by ``seq`` from 0 for each opened pipeline. The first
+``process`` call's records start with the stream's header (``stream.start``, seq 0: the first
+frame's size, the pipeline's hash, the detectors' models; source ``frames``), also kept in
+`EmbeddedPipeline.header`; there is no summary.
 
 Example:
     >>> import numpy as np, orchestrator
     >>> with orchestrator.open("pipelines/hands_only.yaml") as pipe:          # doctest: +SKIP
     ...     scene, records = pipe.process(np.zeros((480, 640, 3), np.uint8), time_s=0.0)
     ...     [hand.side for hand in scene.hands], [r["type"] for r in records]
-    ([], [])
+    ([], ['stream.start'])
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +38,10 @@ from detectors.image import CHANNEL_ORDERS
 from orchestrator.config import PipelineConfig, load_pipeline
 from orchestrator.config.spec import DetectorSpec
 from orchestrator.errors import PipelineError, UserError
-from orchestrator.events import RecordStream
+from orchestrator.events import RecordStream, StreamStartRecord
 from orchestrator.frames import Frame
 from orchestrator.loading import load_detectors
+from orchestrator.provenance import stream_header
 from orchestrator.scene import Scene
 from orchestrator.scene_builder import DetectorResult, SceneBuilder
 from orchestrator.schedules import make_schedule
@@ -61,11 +66,28 @@ class EmbeddedPipeline:
         self.fps = self.config.source.fps or DEFAULT_FPS
         self._builder = SceneBuilder(self.config, emit, fps=self.fps)
         self._stream = RecordStream()
+        self._closed = False
         self._detectors: list[tuple[DetectorSpec, Detector]] = load_detectors(self.config)
+        try:
+            self._pending_header: StreamStartRecord | None = stream_header(
+                self.config,
+                self._detectors,
+                records=emit,
+                source="frames",
+                source_kind="frames",
+                fps=self.fps,
+                fps_stated=None,
+                frame_count=None,
+                mode="deterministic",
+            )
+        except BaseException:
+            self.close()
+            raise
+        #: The stream's header (``stream.start``) once the first frame was processed, else None.
+        self.header: Record | None = None
         self._schedules = {spec.name: make_schedule(spec.every_n_frames, spec.max_fps) for spec, _ in self._detectors}
         self._index = 0
         self._last_time: float | None = None
-        self._closed = False
         #: Per detector: frames on which it raised and its ``on_error: skip`` let the frame go on.
         self.errors: dict[str, int] = {spec.name: 0 for spec, _ in self._detectors}
 
@@ -106,7 +128,15 @@ class EmbeddedPipeline:
         self._index += 1
         self._last_time = frame.time_s
         assert self._builder.scene is not None
-        return self._builder.scene, [self._stream.stamp(record) for record in records]
+        stamped = []
+        if self._pending_header is not None:  # the first frame: the stream's header comes first
+            header = replace(
+                self._pending_header, frame=frame.index, time=frame.time_s, width=frame.width, height=frame.height
+            )
+            self._pending_header = None
+            self.header = self._stream.stamp(header)
+            stamped.append(dict(self.header))
+        return self._builder.scene, stamped + [self._stream.stamp(record) for record in records]
 
     def _detect(self, frame: Frame) -> list[DetectorResult]:
         """The results of the detectors scheduled on ``frame``, in the pipeline's order."""

@@ -2,17 +2,19 @@
 
 Every record is one JSON object on one line with at least::
 
-    {"schema": "orchestrator.events/3", "seq": 0, "type": "...", "frame": 0, "time": 0.0, ...}
+    {"schema": "orchestrator.events/4", "seq": 0, "type": "...", "frame": 0, "time": 0.0, ...}
 
 ``seq`` counts records of one run from 0; ``frame`` and ``time`` are the source frame index
-and source time in seconds the record is about. Record types are frozen dataclasses here;
-`RecordStream` stamps them with ``schema`` and ``seq``. Serialisation is canonical (fixed key
+and source time in seconds the record is about. The first record is the stream's header
+(`StreamStartRecord`), the last the `SummaryRecord`. Record types are frozen dataclasses here;
+`RecordStream` stamps them with ``schema`` and ``seq``, and the records about one frame of an
+image folder with ``file``, the image's name. Serialisation is canonical (fixed key
 order, compact separators, rounded floats), so a deterministic run is byte-for-byte stable.
 
 Example:
     >>> stream = RecordStream()
     >>> stream.stamp(DetectionsRecord(frame=0, time=0.0, detector="hands", detections=Detections.empty()))
-    {'schema': 'orchestrator.events/3', 'seq': 0, 'type': 'detections', 'frame': 0, 'time': 0.0, ...}
+    {'schema': 'orchestrator.events/4', 'seq': 0, 'type': 'detections', 'frame': 0, 'time': 0.0, ...}
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from importlib import resources
 from typing import Any, ClassVar
 
 from detectors.detections import Detections
+from detectors.detector import Provenance
 from orchestrator.errors import PipelineError, SinkClosed, UserError
 from trackers.track import Track
 
-SCHEMA_ID = "orchestrator.events/3"
+SCHEMA_ID = "orchestrator.events/4"
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,89 @@ class Record:
     """Base of every record: the frame it is about and that frame's source time."""
 
     type: ClassVar[str] = ""
+    #: A record about one frame of the source (not the stream's header or summary): it carries
+    #: ``file`` when that frame is an image of a folder.
+    per_frame: ClassVar[bool] = True
     frame: int
     time: float
 
     def payload(self) -> dict[str, Any]:
         """Type-specific fields, JSON-ready."""
         return {}
+
+
+@dataclass(frozen=True)
+class StreamDetector:
+    """One detector in the stream's header: its plugin and what it runs (`Provenance`)."""
+
+    plugin: str
+    provenance: Provenance = field(default_factory=Provenance)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plugin": self.plugin, **self.provenance.to_json()}
+
+
+@dataclass(frozen=True)
+class StreamStartRecord(Record):
+    """The stream's header: the first record (``seq`` 0) of every run whose source opened.
+
+    ``frame``/``time`` are the first frame's (0 and 0.0 when no frame came). ``width``/``height``
+    are the first frame's size in pixels as the detectors saw it (after ``source.resize``): the
+    pixels of every box (None when no frame came; frames of a folder or of your own may differ
+    in size). ``source`` is `Source.name <orchestrator.sources.Source.name>` and ``source_kind``
+    its kind; ``fps`` the rate the run uses for the source, ``fps_stated`` the one its container
+    states (None when none); the measured rate is in the summary (``source_fps_measured``), as
+    it needs the frames read. ``frame_count``: the frames the source has when known before
+    reading (a video's stated count, a folder's images, a list's length), else None.
+    ``pipeline_sha256``: `orchestrator.provenance.pipeline_digest`, the same on every machine.
+    ``records``: the opt-in per-frame record types the stream has; ``relations``: the relation
+    names the pipeline reports (a stream of a relations pipeline without any relation record had
+    no relation, rather than none asked). ``version``: this package's version.
+
+    Example:
+        >>> header = StreamStartRecord(frame=0, time=0.0, pipeline="p", pipeline_sha256="ab", source="clip.mp4",
+        ...     source_kind="video", width=640, height=480, fps=30.0, fps_stated=30.0, frame_count=90,
+        ...     mode="deterministic", detectors={"hands": StreamDetector("testing.noop")}, version="0.1.0")
+        >>> payload = header.payload()
+        >>> payload["source"], payload["width"], payload["detectors"]["hands"]["model"]
+        ({'name': 'clip.mp4', 'kind': 'video', 'fps': 30.0, 'fps_stated': 30.0, 'frame_count': 90}, 640, None)
+    """
+
+    type: ClassVar[str] = "stream.start"
+    per_frame: ClassVar[bool] = False
+    pipeline: str = ""
+    pipeline_sha256: str = ""
+    source: str = ""
+    source_kind: str = ""
+    width: int | None = None
+    height: int | None = None
+    fps: float = 0.0
+    fps_stated: float | None = None
+    frame_count: int | None = None
+    mode: str = ""
+    records: tuple[str, ...] = ()
+    relations: tuple[str, ...] = ()
+    detectors: Mapping[str, StreamDetector] = field(default_factory=dict)
+    version: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "pipeline": {"name": self.pipeline, "sha256": self.pipeline_sha256},
+            "source": {
+                "name": self.source,
+                "kind": self.source_kind,
+                "fps": round(float(self.fps), 6),
+                "fps_stated": _round(self.fps_stated, 6),
+                "frame_count": self.frame_count,
+            },
+            "width": self.width,
+            "height": self.height,
+            "mode": self.mode,
+            "records": list(self.records),
+            "relations": list(self.relations),
+            "detectors": {name: detector.to_json() for name, detector in self.detectors.items()},
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True)
@@ -155,7 +235,8 @@ class SummaryRecord(Record):
     names of skipped image files); ``frames_expected``: the frame count a video's container states
     (None when it states none, and for other sources); ``stalls``/``reconnects``: of a live source;
     ``abandoned``: threads a stop left still busy, ``{"thread": "detector:NAME" | "reader" |
-    "source-open", "frame": N}``.
+    "source-open", "frame": N}``; ``source_fps_measured``: the source's frames per second of
+    source time, first to last frame read (None before two frames).
 
     Example:
         >>> SummaryRecord(frame=-1, time=0.0, status="done")
@@ -164,6 +245,7 @@ class SummaryRecord(Record):
     """
 
     type: ClassVar[str] = "summary"
+    per_frame: ClassVar[bool] = False
     status: str = "completed"
     error: str | None = None
     pipeline: str = ""
@@ -181,6 +263,7 @@ class SummaryRecord(Record):
     detectors: Mapping[str, DetectorStats] = field(default_factory=dict)
     fps: float = 0.0
     wall_time_s: float = 0.0
+    source_fps_measured: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in SUMMARY_STATUSES:
@@ -205,6 +288,7 @@ class SummaryRecord(Record):
             "reconnects": self.reconnects,
             "abandoned": [dict(entry) for entry in self.abandoned],
             "detectors": {name: stats.to_json() for name, stats in self.detectors.items()},
+            "source_fps_measured": _round(self.source_fps_measured, 3),
             "fps": round(self.fps, 3),
             "wall_time_s": round(self.wall_time_s, 3),
         }
@@ -345,14 +429,29 @@ def _round(value: float | None, digits: int) -> float | None:
 
 
 class RecordStream:
-    """Stamps records with ``schema`` and a monotonic ``seq``, starting at 0 for each run."""
+    """Stamps records with ``schema`` and a monotonic ``seq``, starting at 0 for each run.
 
-    def __init__(self) -> None:
+    ``file_of`` (frame index → image file name or None; an image folder's
+    `orchestrator.sources.Source.file_name`) adds ``file`` after ``time`` to the records about
+    one frame (`Record.per_frame`) whose frame has a file.
+
+    Example:
+        >>> stream = RecordStream(file_of={3: "img_0003.jpg"}.get)
+        >>> stream.stamp(TracksRecord(frame=3, time=0.1, tracker="sort", detector="hands"))["file"]
+        'img_0003.jpg'
+    """
+
+    def __init__(self, file_of: Callable[[int], str | None] | None = None) -> None:
         self._seq = 0
+        self._file_of = file_of
 
     def stamp(self, record: Record) -> dict[str, Any]:
         out = {"schema": SCHEMA_ID, "seq": self._seq, "type": record.type, "frame": record.frame}
         out["time"] = round(float(record.time), 6)
+        if self._file_of is not None and record.per_frame:
+            name = self._file_of(record.frame)
+            if name is not None:
+                out["file"] = name
         out.update(record.payload())
         self._seq += 1
         return out

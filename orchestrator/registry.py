@@ -1,6 +1,6 @@
 """Named registries of plugins: the built-in table, entry points, dotted paths.
 
-One `Registry` per plugin kind (detectors, trackers). A name is looked up in this order:
+One `Registry` per plugin kind (detectors, trackers, sinks). A name is looked up in this order:
 
 1. built-ins, listed here by the application (name → ``module:Class``) and imported on first
    lookup; the plugin modules themselves know nothing of this registry;
@@ -223,4 +223,23 @@ DETECTORS: Registry[Any] = Registry(
 #: Tracker plugins: the built-ins, then the ``orchestrator.trackers`` entry point group.
 TRACKERS: Registry[Any] = Registry(
     "tracker", entry_point_group="orchestrator.trackers", builtins=BUILTIN_TRACKERS, check=_check_tracker
+)
+
+
+def _check_sink(obj: Any) -> str | None:
+    from orchestrator.sinks.base import check_sink
+
+    return check_sink(obj)
+
+
+#: The built-in sinks of ``outputs.sinks``: name → ``module:Class``.
+BUILTIN_SINKS: dict[str, str] = {
+    "jsonl": "orchestrator.sinks.jsonl:JsonlFileSink",
+    "mqtt": "orchestrator.sinks.mqtt:MqttSink",
+    "webhook": "orchestrator.sinks.webhook:WebhookSink",
+}
+
+#: Sinks: the built-ins, then the ``orchestrator.sinks`` entry point group.
+SINKS: Registry[Any] = Registry(
+    "sink", entry_point_group="orchestrator.sinks", builtins=BUILTIN_SINKS, check=_check_sink
 )

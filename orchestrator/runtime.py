@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import threading
@@ -45,9 +46,10 @@ from detectors.detector import Detector
 from orchestrator.config import DetectorSpec, PipelineConfig, resolve_source_uri
 from orchestrator.config.env import is_url
 from orchestrator.errors import OrchestratorError, PipelineError, UserError
-from orchestrator.events import DetectorStats, Record, RecordStream, SummaryRecord
+from orchestrator.events import DetectorStats, Record, RecordStream, StreamStartRecord, SummaryRecord
 from orchestrator.frames import Frame, FrameStore, resize_source
 from orchestrator.loading import load_detectors
+from orchestrator.provenance import stream_header
 from orchestrator.scene import Scene
 from orchestrator.scene_builder import DetectorResult, SceneBuilder
 from orchestrator.schedules import make_schedule
@@ -199,6 +201,8 @@ class Runtime:
         self.peak_results_held = 0
         #: After a run: threads a stop left behind, still busy (``{"thread": name, "frame": index}``).
         self.abandoned: list[dict[str, Any]] = []
+        #: The stream's header until fusion emits it (`_start`).
+        self._header: StreamStartRecord | None = None
 
     # ------------------------------------------------------------------ control
     @property
@@ -230,7 +234,10 @@ class Runtime:
     def records(self) -> Iterator[dict[str, Any]]:
         """Run the pipeline, yielding each record (a JSON-ready dict) as fusion produces it.
 
-        The last record is always the summary, whose ``status`` says how the run ended:
+        The first record is the stream's header (``stream.start``: source, frame size, pipeline
+        hash, detectors' models; emitted once the first frame is read, or before the summary when
+        none came), unless a stop came while the source was opening (then the summary is the only
+        record). The last record is always the summary, whose ``status`` says how the run ended:
         ``completed`` (the whole source, or ``max_frames``), ``truncated`` (the source ended early
         or skipped damaged frames), ``source_lost``, ``interrupted`` (`stop`) or ``error``. A
         detector failure, a source error or a lost source yields the summary and then raises
@@ -247,13 +254,29 @@ class Runtime:
         self.source = source
         if self._stop.is_set():
             self._interrupt_source()  # a stop that came while the source opened
+        detectors: list[tuple[DetectorSpec, Detector]] = []
         try:
             self._scenes = SceneBuilder(self.config, self.emit, fps=source.fps)
             detectors = self._load_detectors()
+            self.mode = self._requested_mode or ("realtime" if source.live else "deterministic")
+            header = stream_header(
+                self.config,
+                detectors,
+                records=self.emit,
+                source=source.name,
+                source_kind=source.kind,
+                fps=source.fps,
+                fps_stated=source.fps_stated,
+                frame_count=source.known_frame_count,
+                mode=self.mode,
+            )
         except BaseException:
             source.close()
+            for _, detector in detectors:  # loaded, but the header could not be made (a plugin's provenance)
+                with contextlib.suppress(Exception):
+                    detector.close()
             raise
-        self.mode = self._requested_mode or ("realtime" if source.live else "deterministic")
+        self._header = header
         realtime = self.mode == "realtime"
         names = [spec.name for spec, _ in detectors]
         counters = _Counters(names)
@@ -276,7 +299,7 @@ class Runtime:
             if spec.input is None
         }
         threads = [reader, *workers.values()]
-        stream = RecordStream()
+        stream = RecordStream(file_of=source.file_name)
         for thread in threads:
             self._busy[thread.name] = None
             thread.start()
@@ -284,6 +307,8 @@ class Runtime:
         try:
             fuse = self._fuse_realtime if realtime else self._fuse_deterministic
             for record in fuse(store, board, counters, names, threads):
+                yield stream.stamp(record)
+            for record in self._start(None):  # no frame came: the header still opens the stream
                 yield stream.stamp(record)
             finished = True
         finally:
@@ -394,6 +419,7 @@ class Runtime:
             frames_skipped=source.frames_skipped if source is not None else 0,
             frames_expected=source.frames_expected if source is not None else None,
             skipped_files=skipped_names[:MAX_SKIPPED_NAMES],
+            source_fps_measured=source.fps_measured if source is not None else None,
             stalls=source.stalls if source is not None else 0,
             reconnects=source.reconnects if source is not None else 0,
             abandoned=tuple(self.abandoned),
@@ -440,6 +466,7 @@ class Runtime:
         ]
         stages = [(spec.name, spec.input) for spec, _ in detectors if spec.input is not None]
         pace = realtime and not source.live and self.config.runtime.pace
+        delivered = 0
         index = 0
         started = time.monotonic()
         me = threading.current_thread().name
@@ -447,7 +474,7 @@ class Runtime:
             lower_reader_priority()
         try:
             while not self._stop.is_set():
-                if self.max_frames is not None and index >= self.max_frames:
+                if self.max_frames is not None and delivered >= self.max_frames:
                     self._limit_reached = True
                     break
                 self._busy[me] = index
@@ -456,6 +483,9 @@ class Runtime:
                 if item is None:
                     break
                 bgr, time_s = item
+                # The frame's position in the source: damaged frames (a video's) or images (a
+                # folder's) skipped before it keep their numbers, so frame N is the file's frame N.
+                index = delivered + source.frames_skipped
                 if pace:
                     # A file in realtime mode behaves like a camera: frames arrive at its frame rate.
                     delay = started + time_s - time.monotonic()
@@ -473,6 +503,7 @@ class Runtime:
                         counters.scheduled[name_] -= 1
                     break
                 counters.frames_read += 1
+                delivered += 1
                 index += 1
         except OrchestratorError as exc:
             # Not `_fail`: the frames already read are still processed and written, then the summary says why.
@@ -579,6 +610,7 @@ class Runtime:
             frame = store.take_oldest(remove=False)
             if frame is None:
                 return
+            yield from self._start(frame)
             results = board.wait_for(frame.index, frame.scheduled)
             if results is None:
                 return
@@ -601,6 +633,7 @@ class Runtime:
             frame = store.take_oldest(remove=True)
             if frame is None:
                 break
+            yield from self._start(frame)
             yield from self._fuse_frame(frame, board.drain(frame.index))
             self._notify(frame)
             counters.frames_processed += 1
@@ -618,6 +651,17 @@ class Runtime:
             # The tracker has already reported the last frame; what arrived after it is recorded only.
             assert self._scenes is not None
             yield from self._scenes.record_late(leftovers)
+
+    def _start(self, frame: Frame | None) -> Iterator[Record]:
+        """The stream's header, once: dated and sized by the first frame (``frame``), or without one."""
+        header, self._header = self._header, None
+        if header is None:
+            return
+        if frame is not None:
+            header = dataclasses.replace(
+                header, frame=frame.index, time=frame.time_s, width=frame.width, height=frame.height
+            )
+        yield header
 
     def _notify(self, frame: Frame) -> None:
         if self.on_frame is None or self._on_frame_failed or self._scenes is None or self._scenes.scene is None:

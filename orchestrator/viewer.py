@@ -1,7 +1,8 @@
 """What ``run`` shows people: the live window, the annotated video and the progress bar.
 
 `Viewer` is the runtime's ``on_frame`` hook. For each processed frame it pairs the frame's `Scene`
-with its image (a `FrameView`) and submits it to a `RenderWorker` thread, which draws it and
+with its image and the pipeline's rate (a `FrameView`; the rate from a `RateMeter`, "measuring"
+for the first half second) and submits it to a `RenderWorker` thread, which draws it and
 writes it to the outputs, off the detection path. In deterministic mode every frame is drawn (the submit waits
 when the render queue is full, so ``--video-out`` has one frame per source frame); in realtime
 mode a frame is dropped from the display rather than slowing the pipeline down.
@@ -20,6 +21,8 @@ from typing import Any
 from orchestrator.errors import UserError
 from orchestrator.frames import Frame
 from orchestrator.render import Display, FrameView, RenderWorker, VideoOut, check_video_out, display_available
+from orchestrator.render.rate import RateMeter
+from orchestrator.render.screen import configured_limit
 from orchestrator.scene import Scene
 
 #: Seconds `Viewer.close` waits for the renderer to write what is queued: after a stop, and otherwise.
@@ -37,11 +40,15 @@ class Viewer:
         self._progress_wanted = progress
         self._worker: RenderWorker | None = None
         self._bar: Any = None
-        self._started = 0.0
         self._frames = 0
+        #: The pipeline's rate for the HUD: "measuring" until it means something (not from 1-2 frames).
+        self._rate = RateMeter()
         self._tracked = runtime.config.tracked_detectors
-        if display and not display_available():
-            raise UserError("--display: no display available (is DISPLAY set, and OpenCV built with GTK or Qt?)")
+        self._window_limit: tuple[int, int] | None = None
+        if display:
+            self._window_limit = configured_limit()  # a bad ORCHESTRATOR_DISPLAY_SIZE: one line, before the run
+            if not display_available():
+                raise UserError("--display: no display available (is DISPLAY set, and OpenCV built with GTK or Qt?)")
         if video_out:
             check_video_out(video_out)  # before anything runs: a bad path is one line, no records written
 
@@ -52,7 +59,7 @@ class Viewer:
             sinks = [VideoOut(self._video_path, source.fps, (frame.width, frame.height))] if self._video_path else []
             self._worker = RenderWorker(
                 sinks,
-                display=Display() if self._want_display else None,
+                display=Display(max_size=self._window_limit) if self._want_display else None,
                 drop_when_full=realtime,
                 should_stop=lambda: self.runtime.stopping,
             )
@@ -64,7 +71,6 @@ class Viewer:
                 total = min(total, self.runtime.max_frames) if total else self.runtime.max_frames
             # stderr only (stdout may carry the records), and only on a terminal (disable=None).
             self._bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False, disable=None)
-        self._started = time.perf_counter()
 
     def __call__(self, frame: Frame, scene: Scene) -> None:
         if self._frames == 0:
@@ -72,9 +78,8 @@ class Viewer:
         self._frames += 1
         if self._bar is not None:
             self._bar.update(1)
+        fps = self._rate.tick(time.perf_counter())
         if self._worker is not None:
-            elapsed = time.perf_counter() - self._started
-            fps = self._frames / elapsed if elapsed > 0 and self._frames > 1 else None
             self._worker.submit(FrameView(scene, frame.rgb, fps=fps, tracked_detectors=self._tracked))
             if self._worker.quit_requested:
                 self.runtime.stop()

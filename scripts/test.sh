@@ -9,6 +9,12 @@ bash scripts/bootstrap.sh
 if ! command -v Xvfb >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   timeout 300 apt-get install -y -qq xvfb >/dev/null 2>&1 || echo "scripts/test.sh: could not install xvfb; display test will be skipped" >&2
 fi
+# The mqtt sink's tests start a real Mosquitto broker on 127.0.0.1; without it they are skipped with a reason.
+if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { timeout 300 apt-get install -y -qq mosquitto >/dev/null 2>&1 \
+    || { timeout 300 apt-get update -qq >/dev/null 2>&1 && timeout 300 apt-get install -y -qq mosquitto >/dev/null 2>&1; }; } \
+    || echo "scripts/test.sh: could not install mosquitto; the MQTT sink tests will be skipped" >&2
+fi
 .venv/bin/python -m ruff check .
 status=0
 .venv/bin/python -m pytest "$@" || status=$?

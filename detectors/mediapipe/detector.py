@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from detectors.detections import HAND_KEYPOINT_NAMES, Detections
-from detectors.detector import Detector
+from detectors.detector import Detector, Provenance
 from detectors.errors import ModelError
 from detectors.mediapipe.hands import HandResult, MediaPipeHands
 from detectors.modelfiles import ModelFiles
@@ -72,6 +72,21 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "maximum": 1000,
             "description": "while some but fewer than max_hands hands are tracked, run the palm detector only on "
             "every n-th frame (1, the default, is MediaPipe: every such frame); with no hand tracked, on every frame",
+        },
+        "landmark_interval_frames": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 30,
+            "description": "adaptive landmark schedule: a still tracked hand may skip the landmark model for up to "
+            "n-1 frames in a row, its last landmarks moved on at its last speed "
+            "(1, the default, is MediaPipe: every frame)",
+        },
+        "still_motion": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "a hand is still (may skip the landmark model) when its ROI centre moved at most this many "
+            "ROI sizes per frame between its last two landmark runs",
         },
         "side_prior_slope": {
             "type": "number",
@@ -172,6 +187,8 @@ class MediaPipeHandsDetector(Detector):
         palm_interval_frames: int = 1,
         side_prior_slope: float = 0.0,
         static_images: bool = False,
+        landmark_interval_frames: int = 1,
+        still_motion: float = 0.0,
     ) -> None:
         check_params(
             self.model_name,
@@ -186,8 +203,12 @@ class MediaPipeHandsDetector(Detector):
                 "palm_interval_frames": palm_interval_frames,
                 "side_prior_slope": side_prior_slope,
                 "static_images": static_images,
+                "landmark_interval_frames": landmark_interval_frames,
+                "still_motion": still_motion,
             },
         )
+        self.landmark_interval_frames = landmark_interval_frames
+        self.still_motion = float(still_motion)
         self.palm_interval_frames = palm_interval_frames
         self.side_prior_slope = float(side_prior_slope)
         self.static_images = static_images
@@ -205,6 +226,11 @@ class MediaPipeHandsDetector(Detector):
         if files.name != self.model_name:
             raise ModelError(f"{self.model_name}: given the files of model {files.name!r}")
         self._files = files
+
+    def provenance(self) -> Provenance:
+        """The bound files' package; the models are LiteRT float32 files, run as they are."""
+        package = self._files.package if self._files is not None else ""
+        return Provenance(package or None, "fp32", "litert")
 
     def model_paths(self) -> tuple[Any, Any]:
         """``(palm detector, landmark model)`` paths of the chosen variant; `ModelError` if unbound."""
@@ -226,6 +252,8 @@ class MediaPipeHandsDetector(Detector):
                 num_threads=self.num_threads,
                 palm_interval_frames=self.palm_interval_frames,
                 channel_order=self.channel_order,
+                landmark_interval_frames=self.landmark_interval_frames,
+                still_motion=self.still_motion,
             )
 
     def detect(self, image: np.ndarray) -> Detections:

@@ -18,6 +18,13 @@ least one hand but fewer than ``max_hands`` are tracked, the palm detector runs 
 frame (counted from its last run); with no hand tracked it still runs on every frame. A new hand may
 then be found up to n − 1 frames later; hands already tracked are unaffected.
 
+``landmark_interval_frames`` (default 1, MediaPipe's behaviour) is the adaptive landmark schedule:
+a tracked hand that is still may skip the landmark model for up to n − 1 frames in a row. A hand is
+still when its ROI centre moved at most ``still_motion`` ROI sizes per frame between its last two
+landmark runs; on a skipped frame its last landmarks, box and ROI are moved on by that per-frame
+motion (constant velocity) and reported with the last presence and side scores. A hand that moves,
+a hand just found, and every hand at least every n-th frame run the model as MediaPipe does.
+
 Handedness: the model's score is the probability of MediaPipe's "Left", which assumes a mirrored
 (selfie) image. With ``mirrored=False`` (ordinary or egocentric video) the wearer's own side is the
 opposite label, so MediaPipe's "Left" is reported as ``side='right'``.
@@ -25,9 +32,10 @@ opposite label, so MediaPipe's "Left" is reported as ``side='right'``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +66,39 @@ class HandResult:
     score: float
     side: str
     side_score: float
+
+
+@dataclass(frozen=True)
+class _TrackedHand:
+    """A hand carried to the next frame: its ROI, what was last reported, and how it moves.
+
+    ``velocity``: the ROI centre's motion per frame (normalised x, y) between the last two landmark
+    runs, None until the hand has two; ``skipped``: frames in a row reported without the model.
+    """
+
+    roi: NormRect
+    result: HandResult
+    velocity: tuple[float, float] | None = None
+    skipped: int = 0
+
+
+def _moved(hand: HandResult, dx_px: float, dy_px: float) -> HandResult:
+    """``hand`` translated by ``(dx_px, dy_px)`` pixels (keypoints and box; scores kept)."""
+    points = hand.keypoints.copy()
+    points[:, 0] += dx_px
+    points[:, 1] += dy_px
+    points.setflags(write=False)
+    x1, y1, x2, y2 = hand.box
+    return replace(hand, keypoints=points, box=(x1 + dx_px, y1 + dy_px, x2 + dx_px, y2 + dy_px))
+
+
+def _unshifted(hand: _TrackedHand) -> NormRect:
+    """The ROI a skipping hand had when the model last ran (before its constant-velocity shifts)."""
+    assert hand.velocity is not None
+    vx, vy = hand.velocity
+    return replace(
+        hand.roi, x_center=hand.roi.x_center - vx * hand.skipped, y_center=hand.roi.y_center - vy * hand.skipped
+    )
 
 
 def model_files(folder: str | os.PathLike[str], model: str = "full") -> tuple[Path, Path]:
@@ -174,6 +215,8 @@ class MediaPipeHands:
         num_threads: int = 2,
         palm_interval_frames: int = 1,
         channel_order: str = "rgb",
+        landmark_interval_frames: int = 1,
+        still_motion: float = 0.0,
     ) -> None:
         if isinstance(max_hands, bool) or not isinstance(max_hands, int | np.integer) or max_hands < 1:
             raise MediaPipeError(f"max_hands must be an integer >= 1, got {max_hands!r}")
@@ -181,6 +224,13 @@ class MediaPipeHands:
         if isinstance(interval, bool) or not isinstance(interval, int | np.integer) or interval < 1:
             raise MediaPipeError(f"palm_interval_frames must be an integer >= 1, got {interval!r}")
         self.palm_interval_frames = int(interval)
+        interval = landmark_interval_frames
+        if isinstance(interval, bool) or not isinstance(interval, int | np.integer) or interval < 1:
+            raise MediaPipeError(f"landmark_interval_frames must be an integer >= 1, got {interval!r}")
+        self.landmark_interval_frames = int(interval)
+        if not (isinstance(still_motion, int | float) and 0.0 <= float(still_motion) <= 1.0):
+            raise MediaPipeError(f"still_motion must be a number in [0, 1] (ROI sizes per frame), got {still_motion!r}")
+        self.still_motion = float(still_motion)
         self.max_hands = int(max_hands)
         self.min_detection_score = _check_threshold("min_detection_score", min_detection_score)
         self.min_presence_score = _check_threshold("min_presence_score", min_presence_score)
@@ -190,9 +240,11 @@ class MediaPipeHands:
         )
         self.landmarker = HandLandmarker(landmark_model_path, num_threads=num_threads, channel_order=channel_order)
         self.channel_order = channel_order
-        self._tracked: list[NormRect] = []
+        self._tracked: list[_TrackedHand] = []
         self._frames_since_palm = 0  # frames processed since the palm detector last ran
         self.palm_runs = 0  # how many frames ran the palm detector (for diagnostics)
+        self.landmark_runs = 0  # hands given to the landmark model (for diagnostics)
+        self.landmark_skips = 0  # hands reported without it (still, under landmark_interval_frames)
 
     @classmethod
     def from_folder(cls, folder: str | os.PathLike[str], model: str = "full", **options: object) -> MediaPipeHands:
@@ -217,7 +269,7 @@ class MediaPipeHands:
     @property
     def tracked_rects(self) -> list[NormRect]:
         """The ROIs the next frame will start from (from this frame's landmarks)."""
-        return list(self._tracked)
+        return [hand.roi for hand in self._tracked]
 
     def process(self, rgb: np.ndarray) -> list[HandResult]:
         """Hands in the next video frame, RGB uint8 ``(H, W, 3)``; raises `MediaPipeError` for another image.
@@ -234,16 +286,57 @@ class MediaPipeHands:
             self.palm_runs += 1
             palms = self.palm.detect(rgb, max_results=self.max_hands)
             palm_rects = [palm_roi(p.box, p.keypoints, size) for p in palms]
-        rects = associate_rects(palm_rects, self._tracked)
+        rects = associate_rects(palm_rects, [hand.roi for hand in self._tracked])
+        by_roi = {id(hand.roi): hand for hand in self._tracked}
+        run: list[tuple[NormRect, _TrackedHand | None]] = []
+        kept: dict[int, tuple[HandResult, _TrackedHand]] = {}  # position in rects -> a hand reported without the model
+        for position, rect in enumerate(rects):
+            hand = by_roi.get(id(rect))
+            if hand is not None and self._may_skip(hand, size):
+                assert hand.velocity is not None
+                vx, vy = hand.velocity
+                roi = replace(hand.roi, x_center=hand.roi.x_center + vx, y_center=hand.roi.y_center + vy)
+                result = _moved(hand.result, vx * size[0], vy * size[1])
+                kept[position] = (result, replace(hand, roi=roi, result=result, skipped=hand.skipped + 1))
+            else:
+                run.append((rect, hand))
+        self.landmark_runs += len(run)
+        self.landmark_skips += len(kept)
+        outputs = iter(self.landmarker.run_many(rgb, [rect for rect, _ in run]))
+        previous = iter(hand for _, hand in run)
         results: list[HandResult] = []
-        tracked: list[NormRect] = []
-        for output in self.landmarker.run_many(rgb, rects):
+        tracked: list[_TrackedHand] = []
+        for position in range(len(rects)):
+            if position in kept:
+                result, hand = kept[position]
+                results.append(result)
+                tracked.append(hand)
+                continue
+            output, before = next(outputs), next(previous)
             if not output.presence > self.min_presence_score:
                 continue
-            results.append(hand_result(output, size, self.mirrored))
-            tracked.append(landmarks_roi(output.landmarks, size))
+            result = hand_result(output, size, self.mirrored)
+            roi = landmarks_roi(output.landmarks, size)
+            velocity = None
+            if before is not None:
+                steps = before.skipped + 1  # frames since its ROI came from the model
+                start = before.roi if before.skipped == 0 else _unshifted(before)
+                velocity = ((roi.x_center - start.x_center) / steps, (roi.y_center - start.y_center) / steps)
+            results.append(result)
+            tracked.append(_TrackedHand(roi, result, velocity))
         self._tracked = tracked
         return results
+
+    def _may_skip(self, hand: _TrackedHand, size: tuple[int, int]) -> bool:
+        """Whether a tracked hand may be reported without the landmark model on this frame."""
+        if self.landmark_interval_frames <= 1 or hand.velocity is None:
+            return False
+        if hand.skipped + 1 >= self.landmark_interval_frames:
+            return False
+        w, h = size
+        speed_px = math.hypot(hand.velocity[0] * w, hand.velocity[1] * h)
+        roi_px = max(hand.roi.width * w, hand.roi.height * h)
+        return speed_px <= self.still_motion * roi_px
 
     def landmarks_for_boxes(
         self, rgb: np.ndarray, boxes: Sequence[Sequence[float]], box_scale: float = 1.5

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from detectors.detections import HAND_KEYPOINT_NAMES, Detections
-from detectors.detector import Detector
+from detectors.detector import Detector, Provenance
 from detectors.errors import ModelError
 from detectors.mediapipe.detector import with_side_prior
 from detectors.mediapipe.hands import landmarks_for_boxes
@@ -109,6 +109,11 @@ class LandmarkStage(Detector):
         if files.name != self.model_name:
             raise ModelError(f"{self.model_name}: given the files of model {files.name!r}")
         self._files = files
+
+    def provenance(self) -> Provenance:
+        """The bound files' package; the models are LiteRT float32 files, run as they are."""
+        package = self._files.package if self._files is not None else ""
+        return Provenance(package or None, "fp32", "litert")
 
     def load(self) -> None:
         """Open the landmark model."""

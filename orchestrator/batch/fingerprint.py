@@ -10,10 +10,15 @@ sha256 over, in order:
   integrity from its manifest (so pulling another version redoes the batch);
 * the version of this project's distribution (``hands-orchestrator``).
 
+The parts come from `orchestrator.provenance`, which also gives the events stream's
+``pipeline_digest`` (the same on every machine, unlike this one, which has absolute paths: a
+batch's outputs are tied to its folder anyway).
+
 Not covered: source edits of the project without a version change, and the models' converted
 files themselves (pinned by their package's integrity instead). Use ``--force`` after such changes.
 
 Example:
+    >>> from pathlib import Path
     >>> from orchestrator.config import parse_pipeline
     >>> text = "version: 1\\ndetectors:\\n  idle: {plugin: testing.noop}\\n"
     >>> config = parse_pipeline(text, Path("p.yaml"))
@@ -25,14 +30,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-from importlib import metadata
-from pathlib import Path
-from typing import Any
 
 from orchestrator.config import PipelineConfig
-from orchestrator.errors import UserError
+from orchestrator.provenance import digest, model_pins, param_file_hashes, project_version
 
 
 def _accepts(plugin_class: type, param: str) -> bool:
@@ -46,6 +47,7 @@ def with_threads(config: PipelineConfig, threads: int | None) -> PipelineConfig:
     A detector whose pipeline sets ``num_threads`` keeps its own value; ``threads=None`` changes
     nothing. Plugins without the parameter run as they do (their library's own default).
 
+    >>> from pathlib import Path
     >>> from orchestrator.config import parse_pipeline
     >>> config = parse_pipeline("version: 1\\ndetectors:\\n  idle: {plugin: testing.noop}\\n", Path("p.yaml"))
     >>> with_threads(config, 1) == config    # testing.noop has no num_threads
@@ -62,50 +64,14 @@ def with_threads(config: PipelineConfig, threads: int | None) -> PipelineConfig:
     return dataclasses.replace(config, detectors=specs)
 
 
-def _model_pins(config: PipelineConfig) -> list[Any]:
-    names = sorted({getattr(spec.plugin_class, "model_name", None) or "" for spec in config.detectors} - {""})
-    if not names:
-        return []
-    from orchestrator.modelstore import ModelStore
-
-    store = ModelStore()
-    pins: list[Any] = []
-    for name in names:
-        try:
-            manifest = store.manifest(name)
-            pins.append([name, manifest.package, manifest.version, manifest.integrity])
-        except UserError:  # an unknown model fails every input anyway, with the loader's message
-            pins.append([name, None])
-    return pins
-
-
-def _param_files(config: PipelineConfig) -> list[Any]:
-    files: list[Any] = []
-    for spec in config.detectors:
-        for param in getattr(spec.plugin_class, "path_params", ()):
-            value = spec.params.get(param)
-            if isinstance(value, str) and Path(value).is_file():
-                files.append([spec.name, param, hashlib.sha256(Path(value).read_bytes()).hexdigest()])
-    return files
-
-
-def _project_version() -> str:
-    try:
-        return metadata.version("hands-orchestrator")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def pipeline_hash(config: PipelineConfig, file_bytes: bytes) -> str:
     """The hex sha256 described in the module docstring, of ``config`` loaded from ``file_bytes``."""
-    digest = hashlib.sha256()
-    for part in (
-        file_bytes,
-        json.dumps(config.to_dict(), sort_keys=True, default=str).encode("utf-8"),
-        json.dumps(_param_files(config)).encode("utf-8"),
-        json.dumps(_model_pins(config)).encode("utf-8"),
-        _project_version().encode("utf-8"),
-    ):
-        digest.update(len(part).to_bytes(8, "big"))  # lengths first: no two splits hash alike
-        digest.update(part)
-    return digest.hexdigest()
+    return digest(
+        [
+            file_bytes,
+            json.dumps(config.to_dict(), sort_keys=True, default=str).encode("utf-8"),
+            json.dumps(param_file_hashes(config)).encode("utf-8"),
+            json.dumps(model_pins(config)).encode("utf-8"),
+            project_version().encode("utf-8"),
+        ]
+    )

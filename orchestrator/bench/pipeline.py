@@ -171,36 +171,56 @@ def _plot(stages: dict[str, dict[str, float]], path: str) -> None:
     plt.close(fig)
 
 
-def _print_baseline(result: dict[str, Any]) -> None:
+def _print_baseline(entries: list[dict[str, Any]]) -> None:
     print(f"machine: {_machine()}")
-    runs = len(result["runs"])
-    print(f"{result['pipeline']} on {result['source']} ({result['frames']} frames), median of {runs} runs:")
-    print(f"  seed loop (EgoHands SSD in TensorFlow at 320x240, one thread): {result['seed_fps']:.1f} fps")
-    print(f"  {result['pipeline']} (threaded, deterministic, records encoded): {result['pipeline_fps']:.1f} fps")
-    ratio = result["ratio"]
-    print(f"  ratio: {ratio:.2f}x" if ratio is not None else "  ratio: n/a")
-    for title, stages in (("seed loop", result["seed_cpu_ms"]), (result["pipeline"], result["pipeline_cpu_ms"])):
-        total = sum(stages.values())
-        print(f"CPU ms per frame, {title} (one-thread loop, all threads' CPU): total {total:.2f}")
-        for name, value in stages.items():
-            print(f"  {name:<32} {value:8.3f}")
+    runs = len(entries[0]["runs"])
+    print(f"median of {runs} alternating runs; pipelines threaded, deterministic, records encoded, as `run` runs them;")
+    print("seed loop: EgoHands SSD in TensorFlow at 320x240, one thread")
+    header = f"{'source':<40} {'frames':>6} {'seed fps':>9} {'pipeline':<20} {'fps':>7} {'ratio':>7}"
+    print(header)
+    print("-" * len(header))
+    for entry in entries:
+        ratio = f"{entry['ratio']:.2f}x" if entry["ratio"] is not None else "n/a"
+        print(
+            f"{Path(entry['source']).name:<40} {entry['frames']:>6} {entry['seed_fps']:>9.1f} "
+            f"{entry['pipeline']:<20} {entry['pipeline_fps']:>7.1f} {ratio:>7}"
+        )
+    for entry in entries:
+        source = Path(entry["source"]).name
+        for title, stages in (("seed loop", entry["seed_cpu_ms"]), (entry["pipeline"], entry["pipeline_cpu_ms"])):
+            total = sum(value for name, value in stages.items() if name != "drawing")
+            print(f"CPU ms per frame, {title} on {source} (one-thread loop, all threads' CPU): total {total:.2f}")
+            for name, value in stages.items():
+                note = " (not in the pipeline's fps: only with --display or --video-out)" if name == "drawing" else ""
+                print(f"  {name:<32} {value:8.3f}{note}")
 
 
 def cmd_bench_pipeline(args: argparse.Namespace) -> int:
-    if not Path(args.source).is_file():
-        raise UserError(f"{args.source}: no such video file")
-    if args.runs < 1:
-        raise UserError(f"--runs: expected an integer >= 1, got {args.runs}")
+    sources = args.source
+    for source in sources:
+        if not Path(source).is_file():
+            raise UserError(f"{source}: no such video file")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UserError(f"--max-frames: expected an integer >= 1, got {args.max_frames}")
     if args.baseline == "seed":
-        from orchestrator.bench.seed import compare
+        if args.runs < 1:
+            raise UserError(f"--runs: expected an integer >= 1, got {args.runs}")
+        if args.plot:
+            raise UserError("--plot: not with --baseline (the baseline prints CPU per stage instead)")
+        from orchestrator.bench.seed import compare_many
 
-        result = compare(args.pipeline, args.source, runs=args.runs, max_frames=args.max_frames)
+        entries = compare_many(args.pipeline, sources, runs=args.runs, max_frames=args.max_frames)
         if args.json:
-            print(json.dumps(result))
+            print(json.dumps(entries[0] if len(entries) == 1 else entries))
         else:
-            _print_baseline(result)
+            _print_baseline(entries)
         return 0
-    result = measure(args.pipeline, args.source, max_frames=args.max_frames)
+    if args.runs_given:
+        raise UserError("--runs: only with --baseline seed (the table is one run of each row)")
+    if len(args.pipeline) > 1 or len(sources) > 1:
+        raise UserError("several pipelines or --source options: only with --baseline seed")
+    pipeline, source = args.pipeline[0], sources[0]
+    result = measure(pipeline, source, max_frames=args.max_frames)
     if args.plot:
         _plot(result["stages_ms"], args.plot)
     if args.json:
@@ -227,14 +247,24 @@ def cmd_bench_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+class _RunsAction(argparse.Action):
+    """``--runs N``, remembering that it was given (it only means something with ``--baseline``)."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option_string: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.runs_given = True
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bench-pipeline",
         help="FPS table of a pipeline: sequential vs threaded, with and without drawing, by image size",
         description="Measure a pipeline's frames per second, sequential against threaded-interleaved, side by side.",
     )
-    parser.add_argument("pipeline", metavar="PIPELINE")
-    parser.add_argument("--source", required=True, metavar="VIDEO")
+    parser.add_argument("pipeline", metavar="PIPELINE", nargs="+", help="with --baseline, one or more pipelines")
+    parser.add_argument(
+        "--source", required=True, metavar="VIDEO", action="append", help="a video; with --baseline, repeat for more"
+    )
     parser.add_argument("--max-frames", type=int, metavar="N", help="only the first N frames of each run")
     parser.add_argument("--json", action="store_true", help="print the rows: mode, width, height, display, fps")
     parser.add_argument("--plot", metavar="PNG", help="write a bar chart of per-stage latency")
@@ -244,5 +274,7 @@ def register(subparsers: Any) -> None:
         help="instead of the table: the seed project's loop (EgoHands SSD in TensorFlow at 320x240, one "
         "thread) and the pipeline alternately in this process, their fps, ratio and CPU per stage",
     )
-    parser.add_argument("--runs", type=int, default=3, metavar="N", help="with --baseline: runs of each (median)")
-    parser.set_defaults(handler=cmd_bench_pipeline)
+    parser.add_argument(
+        "--runs", type=int, default=3, metavar="N", action=_RunsAction, help="with --baseline: runs of each (median)"
+    )
+    parser.set_defaults(handler=cmd_bench_pipeline, runs_given=False)

@@ -102,12 +102,15 @@ def stage_cpu(config: Any, source_uri: str, max_frames: int | None = None) -> di
 
     Stages: ``decode``, ``resize`` (the pipeline's ``source.resize``, if any), ``convert`` (RGB for
     detectors that take RGB, once per frame), ``detect: NAME`` per detector (second stages
-    included), ``track + relate`` and ``records`` (JSON encoding of the pipeline's records).
+    included), ``track`` (hand and object trackers), ``relate`` (relations, with a ``relations:``
+    section), ``records`` (JSON encoding of the pipeline's records) and ``drawing`` (the annotated
+    frame as ``--display`` and ``--video-out`` draw it, off-screen; not part of the pipeline's fps).
     """
     from orchestrator.config import instantiate
     from orchestrator.events import RecordStream, dumps
     from orchestrator.frames import Frame, resize_source
     from orchestrator.modelstore.binding import bind_model_files
+    from orchestrator.render import FrameView, render
     from orchestrator.scene_builder import DetectorResult, SceneBuilder
     from orchestrator.schedules import make_schedule
 
@@ -116,9 +119,22 @@ def stage_cpu(config: Any, source_uri: str, max_frames: int | None = None) -> di
         bind_model_files(detector).load()
     source = _open(source_uri)
     builder = SceneBuilder(config, emit=set(config.outputs.records), fps=source.fps)
+    cpu: dict[str, float] = defaultdict(float)
+    if builder.relations is not None:
+        # Relations run inside the scene builder's step: timed apart so that `track` is the trackers alone.
+        relate = builder.relations.update
+
+        def timed_relate(*args: Any, **kwargs: Any) -> Any:
+            c = time.process_time()
+            try:
+                return relate(*args, **kwargs)
+            finally:
+                cpu["relate"] += time.process_time() - c
+
+        builder.relations.update = timed_relate  # type: ignore[method-assign]
     stream = RecordStream()
     schedules = {spec.name: make_schedule(spec.every_n_frames, spec.max_fps) for spec, _ in detectors}
-    cpu: dict[str, float] = defaultdict(float)
+    tracked = config.tracked_detectors
     frames = 0
     try:
         while max_frames is None or frames < max_frames:
@@ -149,12 +165,16 @@ def stage_cpu(config: Any, source_uri: str, max_frames: int | None = None) -> di
                 cpu[f"detect: {spec.name}"] += time.process_time() - c
                 results[spec.name] = DetectorResult(spec.name, frames, item[1], found, 0.0)
             c = time.process_time()
+            related = cpu.get("relate", 0.0)
             records = builder.step(frames, item[1], (frame.width, frame.height), list(results.values()))
             c2 = time.process_time()
-            cpu["track + relate"] += c2 - c
+            cpu["track"] += c2 - c - (cpu.get("relate", 0.0) - related)
             for record in records:
                 dumps(stream.stamp(record))
-            cpu["records"] += time.process_time() - c2
+            c3 = time.process_time()
+            cpu["records"] += c3 - c2
+            render(FrameView(builder.scene, frame.rgb, tracked_detectors=tracked))
+            cpu["drawing"] += time.process_time() - c3
             frames += 1
     finally:
         for _, detector in detectors:
@@ -163,34 +183,55 @@ def stage_cpu(config: Any, source_uri: str, max_frames: int | None = None) -> di
     return {name: 1000.0 * total / max(1, frames) for name, total in cpu.items()}
 
 
+def compare_many(
+    pipelines: list[str], sources: list[str], runs: int = 3, max_frames: int | None = None
+) -> list[dict[str, Any]]:
+    """`compare` for every pipeline on every source, in one process: one entry per (source, pipeline).
+
+    For each source, every run alternates the seed loop and each pipeline in turn (seed, p1, p2, ...),
+    so that they share the machine's state; each entry has its own seed fps (the same runs for all
+    pipelines on that source).
+    """
+    from orchestrator.config import load_pipeline
+
+    configs = [load_pipeline(path) for path in pipelines]
+    entries = []
+    for source_uri in sources:
+        seed_rows: list[dict[str, Any]] = []
+        rows: list[list[float]] = [[] for _ in configs]
+        frames = [0] * len(configs)
+        for _ in range(runs):
+            seed_rows.append(seed_loop(source_uri, max_frames))
+            for i, config in enumerate(configs):
+                mine = pipeline_run(config, source_uri, max_frames)
+                rows[i].append(round(mine["fps"], 2))
+                frames[i] = mine["frames"]
+        seed_fps = [round(row["fps"], 2) for row in seed_rows]
+        seed_median = statistics.median(seed_fps)
+        for i, config in enumerate(configs):
+            median = statistics.median(rows[i])
+            entries.append(
+                {
+                    "pipeline": config.name,
+                    "source": source_uri,
+                    "frames": frames[i],
+                    "seed_fps": round(seed_median, 2),
+                    "pipeline_fps": round(median, 2),
+                    "ratio": round(median / seed_median, 3) if seed_median > 0 else None,
+                    "runs": [{"seed_fps": a, "pipeline_fps": b} for a, b in zip(seed_fps, rows[i], strict=True)],
+                    "seed_cpu_ms": {k: round(v, 3) for k, v in seed_rows[-1]["cpu_ms"].items()},
+                    "pipeline_cpu_ms": {
+                        k: round(v, 3) for k, v in stage_cpu(config, source_uri, max_frames).items()
+                    },
+                }
+            )
+    return entries
+
+
 def compare(pipeline: str, source_uri: str, runs: int = 3, max_frames: int | None = None) -> dict[str, Any]:
     """``runs`` alternating runs of the seed loop and the pipeline; medians, ratio and per-stage CPU.
 
     Returns ``{"seed_fps", "pipeline_fps", "ratio", "runs": [{"seed_fps", "pipeline_fps"}...],
     "seed_cpu_ms", "pipeline_cpu_ms", "frames"}``; fps are frames per wall-clock second.
     """
-    from orchestrator.config import load_pipeline
-
-    config = load_pipeline(pipeline)
-    rows = []
-    seed_cpu: dict[str, float] = {}
-    frames = 0
-    for _ in range(runs):
-        # Alternating, so that drift in the machine's speed hits both alike.
-        seed = seed_loop(source_uri, max_frames)
-        mine = pipeline_run(config, source_uri, max_frames)
-        rows.append({"seed_fps": round(seed["fps"], 2), "pipeline_fps": round(mine["fps"], 2)})
-        seed_cpu, frames = seed["cpu_ms"], mine["frames"]
-    seed_fps = statistics.median(r["seed_fps"] for r in rows)
-    pipeline_fps = statistics.median(r["pipeline_fps"] for r in rows)
-    return {
-        "pipeline": config.name,
-        "source": source_uri,
-        "frames": frames,
-        "seed_fps": round(seed_fps, 2),
-        "pipeline_fps": round(pipeline_fps, 2),
-        "ratio": round(pipeline_fps / seed_fps, 3) if seed_fps > 0 else None,
-        "runs": rows,
-        "seed_cpu_ms": {k: round(v, 3) for k, v in seed_cpu.items()},
-        "pipeline_cpu_ms": {k: round(v, 3) for k, v in stage_cpu(config, source_uri, max_frames).items()},
-    }
+    return compare_many([pipeline], [source_uri], runs, max_frames)[0]

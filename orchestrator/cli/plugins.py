@@ -1,4 +1,4 @@
-"""``plugins [--json]``: the registered detector and tracker plugins, with origin, labels and input size.
+"""``plugins [--json]``: the registered detector, tracker and sink plugins, with origin, labels and input size.
 
 Example:
     >>> describe_labels(["hand"]), describe_labels([]), describe_labels(list("abcdefg"))
@@ -25,7 +25,7 @@ def describe_labels(labels: Sequence[str], limit: int = 6) -> str:
 
 def plugin_rows() -> list[dict[str, Any]]:
     """One JSON-ready row per registered plugin: kind, name, origin, source, labels, input_size, params."""
-    from orchestrator.registry import DETECTORS, TRACKERS
+    from orchestrator.registry import DETECTORS, SINKS, TRACKERS
 
     rows = []
     for entry in DETECTORS.entries():
@@ -42,18 +42,19 @@ def plugin_rows() -> list[dict[str, Any]]:
                 "params": dict(getattr(cls, "params_schema", {})),
             }
         )
-    for entry in TRACKERS.entries():
-        rows.append(
-            {
-                "kind": "tracker",
-                "name": entry.name,
-                "origin": entry.origin,
-                "source": entry.source,
-                "labels": [],
-                "input_size": None,
-                "params": dict(getattr(entry.obj, "params_schema", {})),
-            }
-        )
+    for kind, registry in (("tracker", TRACKERS), ("sink", SINKS)):
+        for entry in registry.entries():
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": entry.name,
+                    "origin": entry.origin,
+                    "source": entry.source,
+                    "labels": [],
+                    "input_size": None,
+                    "params": dict(getattr(entry.obj, "params_schema", {})),
+                }
+            )
     return rows
 
 
@@ -85,7 +86,7 @@ def register(subparsers: Any) -> None:
     """Add the ``plugins`` command to an argparse ``subparsers`` object."""
     plugins = subparsers.add_parser(
         "plugins",
-        help="list detector and tracker plugins",
+        help="list detector, tracker and sink plugins",
         description="List registered plugins with their origin, labels and input size.",
     )
     plugins.add_argument("--json", action="store_true", help="print a JSON list, with each plugin's parameter schema")

@@ -15,6 +15,7 @@ import argparse
 import os
 import signal
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.cli.console import eprint, silence_stdout
@@ -40,10 +41,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     Outputs are checked before anything opens; after a stop the records so far are complete and
     the summary is written within about a second; a second Ctrl-C (or SIGTERM) exits at once.
+    Every record also goes to the pipeline's ``outputs.sinks`` (`orchestrator.sinks.fanout.SinkSet`).
     """
     from orchestrator.config import load_pipeline
+    from orchestrator.config.instantiate import construct
     from orchestrator.errors import SinkClosed
     from orchestrator.events import JsonlSink
+    from orchestrator.sinks.fanout import SinkSet
     from orchestrator.streams import MultiRuntime, open_runtime
 
     config = load_pipeline(args.pipeline)
@@ -56,7 +60,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         sources = {f"source of stream {name}": uri for name, uri in runtime.source_uris.items()}
     else:
         sources = {"source": runtime.source_uri}
-    _check_outputs(target, args.video_out, sources, args.pipeline)
+    files = [
+        (f"outputs.sinks {spec.name}", spec.params[key])
+        for spec in config.outputs.sinks
+        for key in getattr(spec.sink_class, "output_path_params", ())
+        if key in spec.params
+    ]
+    _check_outputs(target, args.video_out, sources, args.pipeline, files)
     viewer = None
     if not multi and (args.display or args.video_out or not args.quiet):
         from orchestrator.viewer import Viewer
@@ -64,54 +74,63 @@ def cmd_run(args: argparse.Namespace) -> int:
         viewer = Viewer(runtime, video_out=args.video_out, display=args.display, progress=not args.quiet)
         runtime.on_frame = viewer
     # Opened at the first record: a run that cannot start leaves an existing events file as it was.
-    sink = JsonlSink(target, append=config.outputs.append if args.append is None else args.append)
+    events = JsonlSink(target, append=config.outputs.append if args.append is None else args.append)
+    sinks = SinkSet(events, [(s.name, s.type, construct(s.type, s.sink_class, s.params)) for s in config.outputs.sinks])
+    sinks.start()  # network sinks connect while the models load
     received: list[tuple[int, float]] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
         now = time.monotonic()
         if received and now - received[0][1] >= _REPEAT_S:
             # A second Ctrl-C: the user does not want to wait for anything. The file keeps whole records.
-            sink.abandon()
+            sinks.abandon()
             eprint("interrupted again: exiting at once (no summary)")
             os._exit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
         if not received:
             received.append((signum, now))
+            sinks.hurry()
             runtime.stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     summary: dict[str, Any] | None = None
+    failure: PipelineError | UserError | None = None
     records = runtime.records()
     try:
         for record in records:
-            sink.write(record)
+            sinks.write(record)
             if record["type"] == "summary":
                 summary = record
     except SinkClosed as exc:
         # The reader of our output went away (`| head`): stop quietly, as other Unix tools do.
         runtime.stop()
+        sinks.hurry()
         silence_stdout()
         eprint(f"stopped: {exc}")
         return EXIT_OK
     except (PipelineError, UserError) as exc:
+        sinks.hurry()
         if target == "-" and summary is None:
             silence_stdout()  # stdout failed (a full disk): the interpreter's exit flush would fail again
-        if summary is not None and not args.quiet:
-            eprint(summary_line(summary, target))
-        raise exc
+        failure = exc
     finally:
         records.close()  # stops the run (threads joined or abandoned) if it did not end by itself
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sink.close()
+        sinks.close()  # bounded: each network sink waits at most its flush_timeout_s (0.5 s in all after a stop)
         render_stats = viewer.close() if viewer is not None else {}
     if summary is not None and not args.quiet:
         eprint(summary_line(summary, target))
-        if render_stats.get("frames"):
-            eprint(
-                f"drawing: {render_stats['frames']} frames, {render_stats['dropped']} dropped, "
-                f"{render_stats['render_p50_ms']:.2f} ms per frame (p50, off the detection path)"
-                + (f"; video in {args.video_out}" if args.video_out else "")
-            )
+        if sinks.sinks:
+            # Final counts: the summary record has them as of just before the summary itself was sent.
+            eprint(f"sinks: {sinks.describe()}")
+    if failure is not None:
+        raise failure
+    if summary is not None and not args.quiet and render_stats.get("frames"):
+        eprint(
+            f"drawing: {render_stats['frames']} frames, {render_stats['dropped']} dropped, "
+            f"{render_stats['render_p50_ms']:.2f} ms per frame (p50, off the detection path)"
+            + (f"; video in {args.video_out}" if args.video_out else "")
+        )
     if viewer is not None and viewer.quit_requested:
         return EXIT_OK
     if received:
@@ -119,8 +138,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_outputs(events: str, video_out: str | None, sources: dict[str, Any], pipeline: str) -> None:
-    """Every output writable, none of them an input or each other (`UserError`, exit 2), before anything opens."""
+def _check_outputs(
+    events: str, video_out: str | None, sources: dict[str, Any], pipeline: str, files: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Every output writable, none of them an input or each other (`UserError`, exit 2), before anything opens.
+
+    ``files`` are the sinks' files, ``(what, path)``."""
     from orchestrator.outputs import check_output
 
     inputs: dict[str, str] = {"pipeline file": pipeline}
@@ -130,6 +153,9 @@ def _check_outputs(events: str, video_out: str | None, sources: dict[str, Any], 
     if events != "-":
         check_output(events, "--events", inputs)
         inputs["events file"] = events
+    for what, path in files:
+        check_output(path, what, inputs)
+        inputs[f"file of {what}"] = path
     if video_out:
         check_output(video_out, "--video-out", inputs)
 

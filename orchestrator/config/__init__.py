@@ -31,6 +31,7 @@ from orchestrator.config.spec import (
     OutputSpec,
     PipelineConfig,
     RuntimeSpec,
+    SinkSpec,
     SourceSpec,
     TrackerSpec,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "OutputSpec",
     "PipelineConfig",
     "RuntimeSpec",
+    "SinkSpec",
     "SourceSpec",
     "TrackerSpec",
     "expand_env",

@@ -35,6 +35,7 @@ from orchestrator.config.plugins import (
 )
 from orchestrator.config.schema import pipeline_schema
 from orchestrator.config.sections import output_spec, runtime_spec, source_spec, sources_spec
+from orchestrator.config.sinks import sink_specs
 from orchestrator.config.spec import DetectorSpec, PipelineConfig, TrackerSpec
 from orchestrator.config.yaml_lines import read_yaml
 from orchestrator.errors import ConfigError, ConfigIssue, UserError
@@ -174,7 +175,9 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
     tracker_entry = _sound_items(log, tracker_raw, ("tracker",))
     if {"type", "detector"} <= tracker_entry.keys() and detector_names is not None and log.sound(("tracker", "params")):
         tracker = hand_tracker_spec(log, tracker_entry, detector_names)
-    outputs = output_spec(log, _sound_items(log, data.get("outputs"), ("outputs",)), tracker_raw is not None)
+    outputs_raw = data.get("outputs")
+    sinks = sink_specs(log, outputs_raw.get("sinks") if isinstance(outputs_raw, Mapping) else None)
+    outputs = output_spec(log, _sound_items(log, outputs_raw, ("outputs",)), tracker_raw is not None, sinks)
     runtime = runtime_spec(_sound_items(log, data.get("runtime"), ("runtime",)))
     relations, object_tracker = None, None
     if data.get("relations") and detector_names is not None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from orchestrator.config.env import is_url, resolve_path, resolve_source_uri
 from orchestrator.config.issues import IssueLog
-from orchestrator.config.spec import OutputSpec, ReconnectSpec, RuntimeSpec, SourceSpec, StreamSource
+from orchestrator.config.spec import OutputSpec, ReconnectSpec, RuntimeSpec, SinkSpec, SourceSpec, StreamSource
 
 
 def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
@@ -76,9 +76,11 @@ def sources_spec(log: IssueLog, raw: Mapping[str, Any], source: SourceSpec) -> t
     return tuple(streams)
 
 
-def output_spec(log: IssueLog, raw: Mapping[str, Any], has_tracker: bool) -> OutputSpec:
-    """The ``outputs:`` section; an events file's folder must exist, ``tracks`` records need a tracker,
-    ``keypoints`` needs records to put them in (``detections`` or ``tracks``)."""
+def output_spec(
+    log: IssueLog, raw: Mapping[str, Any], has_tracker: bool, sinks: tuple[SinkSpec, ...] = ()
+) -> OutputSpec:
+    """The ``outputs:`` section (``sinks`` resolved by `orchestrator.config.sinks`); an events file's folder
+    must exist, ``tracks`` records need a tracker, ``keypoints`` needs records to put them in."""
     events = raw.get("events", "-")
     if events != "-":
         expanded = log.expand(("outputs", "events"), events)
@@ -87,7 +89,8 @@ def output_spec(log: IssueLog, raw: Mapping[str, Any], has_tracker: bool) -> Out
             if not target.parent.is_dir():
                 log.error(("outputs", "events"), f"folder does not exist: {target.parent}")
             events = str(target)
-    outputs = OutputSpec(events=events, append=bool(raw.get("append", False)), records=tuple(raw.get("records", ())))
+    append = bool(raw.get("append", False))
+    outputs = OutputSpec(events=events, append=append, records=tuple(raw.get("records", ())), sinks=sinks)
     if "tracks" in outputs.records and not has_tracker:
         log.error(("outputs", "records"), "'tracks' records need a tracker: section")
     if "keypoints" in outputs.records and not {"detections", "tracks"} & set(outputs.records):

@@ -145,12 +145,27 @@ class TrackerSpec:
 
 
 @dataclass(frozen=True)
+class SinkSpec:
+    """A sink of ``outputs.sinks``: its ``name`` (unique; the summary's key), registered ``type``, class,
+    and parameters (paths resolved); ``line`` is its YAML item's (1-based)."""
+
+    name: str
+    type: str
+    sink_class: type
+    origin: str
+    params: Mapping[str, Any]
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class OutputSpec:
-    """Where records go (``-``: stdout), whether to append, and the opted-in per-frame records."""
+    """Where records go (``-``: stdout), whether to append, the opted-in per-frame records, and the sinks
+    that get every record too."""
 
     events: str = "-"
     append: bool = False
     records: tuple[str, ...] = ()
+    sinks: tuple[SinkSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,11 @@ class PipelineConfig:
                 "events": self.outputs.events,
                 "append": self.outputs.append,
                 "records": list(self.outputs.records),
+                **(
+                    {"sinks": [{"name": k.name, "type": k.type, **k.params} for k in self.outputs.sinks]}
+                    if self.outputs.sinks
+                    else {}
+                ),
             },
             "runtime": {
                 "mode": self.runtime.mode,

@@ -123,7 +123,8 @@ def evaluate_relations(
             records.append(record)
         elif kind == "summary":
             summary = record
-    frames = int(summary.get("frames", {}).get("processed", 0))
+    # Frames 0 to the last processed: its index is its position in the video, past any skipped frames.
+    frames = int(summary.get("frame", -1)) + 1
     if frames == 0:
         raise UserError(f"--source {text}: no frame was processed")
     labelled, warnings = fit_contacts(

@@ -161,7 +161,8 @@ def evaluate_tracking(
             predictions[record["frame"]] = [(t["track_id"], tuple(t["box"]), t.get("side")) for t in record["tracks"]]
         elif record["type"] == "summary":
             summary = record
-    frames = range(int(summary["frames"]["processed"]))
+    # Up to the last frame processed: its index is its position in the video, past any skipped frames.
+    frames = range(int(summary["frame"]) + 1)
     metrics = tracking_metrics(gt, predictions, frames, min_iou=min_iou, match=match).to_dict()
     metrics.update(
         tracker=tracker_spec.type,

@@ -20,6 +20,10 @@ Columns (`COLUMNS`), one row per ``relation.start`` in ``relation_id`` order:
 the hand track's sides over the relation's frames, `orchestrator.evaluation.relations.with_sides`);
 the hand tracker is the one whose tracks carry the relations' hand ids and onset boxes.
 
+A stream of a relations pipeline in which no relation started (its ``stream.start`` lists the
+pipeline's relations) gives the header line alone; a file without relation records and without
+that header is an error (it cannot tell "none happened" from "none asked").
+
 Example:
     >>> records = [
     ...     {"type": "relation.start", "frame": 8, "time": 0.267, "relation_id": 1, "relation": "near",
@@ -145,12 +149,30 @@ _START_FIELDS = {"relation_id": int, "relation": str, "hand_id": int, "object_id
 _END_FIELDS = {"relation_id": int, "reason": str, "duration_frames": int, "duration_s": (int, float)}
 
 
+def reports_relations(events: EventsFile) -> bool:
+    """True when the file's ``stream.start`` header says its pipeline reports relations.
+
+    Example:
+        >>> from pathlib import Path
+        >>> header = {"type": "stream.start", "frame": 0, "time": 0.0, "relations": ["holding"]}
+        >>> reports_relations(EventsFile(Path("e.jsonl"), (header,)))
+        True
+    """
+    return any(isinstance(r.get("relations"), list) and r["relations"] for r in events.of_type("stream.start"))
+
+
 def export_intervals(events: EventsFile) -> str:
     """The interval table of ``events``' relations as CSV text (header first, ``\\n`` line ends).
 
-    Raises `UserError` without ``relation.start`` records or for one missing a field.
+    A stream whose header (``stream.start``) lists relations but that has no relation record
+    had none: the table is its header line alone. Raises `UserError` for a file without
+    ``relation.start`` records and without such a header (an older file, or a pipeline without
+    relations), or for a record missing a field.
     """
-    starts = events.require("relation.start", "a pipeline with a relations: section")
+    if reports_relations(events):
+        starts = events.of_type("relation.start")
+    else:
+        starts = events.require("relation.start", "a pipeline with a relations: section")
     for record in starts:
         for name, kind in _START_FIELDS.items():
             events.field(record, name, kind)
@@ -164,4 +186,4 @@ def export_intervals(events: EventsFile) -> str:
     return out.getvalue()
 
 
-__all__ = ["COLUMNS", "export_intervals", "hand_tracker", "interval_rows"]
+__all__ = ["COLUMNS", "export_intervals", "hand_tracker", "interval_rows", "reports_relations"]

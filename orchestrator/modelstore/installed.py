@@ -55,6 +55,14 @@ class InstalledModel:
             return ("fp32",) if all(f.file_name in files for f in self.manifest.litert_files) else ()
         return tuple(p for p in PRECISIONS if tflite_file(p) in files)
 
+    @property
+    def package_spec(self) -> str:
+        """``package@version`` the files were installed from (the install record's, else the manifest's)."""
+        package, version = self.record.get("package"), self.record.get("version")
+        if isinstance(package, str) and isinstance(version, str) and package and version:
+            return f"{package}@{version}"
+        return self.manifest.spec
+
     def role_files(self) -> dict[str, Path]:
         """Role → installed file, for a model of ready LiteRT files (empty for a converted model)."""
         return {f.role: self.directory / f.file_name for f in self.manifest.litert_files}
@@ -108,7 +116,13 @@ class InstalledModel:
                 except UserError as exc:
                     missing[(runtime, precision)] = str(exc)
         return ModelFiles(
-            self.name, self.manifest.input_tensor, self.manifest.outputs, paths, missing, extra=self.role_files()
+            self.name,
+            self.manifest.input_tensor,
+            self.manifest.outputs,
+            paths,
+            missing,
+            extra=self.role_files(),
+            package=self.package_spec,
         )
 
 

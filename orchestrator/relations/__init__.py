@@ -61,7 +61,7 @@ the result does not depend on the image scale):
 A relation may also set ``min_object_score`` ([0, 1]) and ``min_object_size`` (object box
 diagonal / hand box diagonal, [0, 10]): objects below either fail its predicate.
 
-Records (``orchestrator.events``; schema ``orchestrator.events/3``): ``relation.start`` (dated
+Records (``orchestrator.events``; schema ``orchestrator.events/4``): ``relation.start`` (dated
 at the onset, with ``confirmed_frame``), ``relation.update`` (optional) and ``relation.end``
 (dated at the last frame the predicate held, with ``reason`` released / hand_lost / object_lost
 / end_of_stream, ``duration_frames``, ``duration_s``, ``mean_score``, ``max_score`` and

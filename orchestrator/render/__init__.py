@@ -10,7 +10,8 @@
 Modules: `view` (`FrameView`: a `Scene` plus the image and the HUD's extras), `style` (`Style`
 and its pixel sizes), `colors` (per-id and per-label colours), `draw` (`render`), `video`
 (`FrameSink`, `VideoOut`, `check_video_out`, `letterbox`), `display` (`display_available`,
-`Display`) and `worker` (`RenderWorker`).
+`Display`), `screen` (the window's size: `fit_size`, the screen's size), `rate` (`RateMeter`,
+the HUD's fps) and `worker` (`RenderWorker`).
 
 `render` turns one `FrameView` into a new BGR image (what ``cv2.imshow`` and ``cv2.VideoWriter``
 take); the source frame is never modified. The legend:
@@ -31,8 +32,10 @@ take); the source frame is never modified. The legend:
 * labels never overlap: each goes to the nearest slot free of the labels drawn before it
   (its own place, then one label height lower, higher, two lower...); labels are painted after
   every box, skeleton and relation line, so no outline runs across a label's text.
-* the HUD (top-left, on a darkened patch): frame index, source time and fps, then one line per
-  detector with the frames since its last result (``objects: 3 fr``); stale detectors in orange.
+* the HUD (top-left, on a darkened patch; `hud_lines`), every figure labelled: ``frame 12 at
+  0.40 s``, ``pipeline 28.4 fps`` (``pipeline fps: measuring`` for the first half second: a
+  `RateMeter` gives no rate from one or two frames), then one line per detector with the frames
+  since its last result (``objects: last result 3 frames ago``); stale detectors in orange.
 
 Line widths and fonts scale with the image's shorter side, so 320x240 and 1920x1080 both read well.
 `RenderWorker` runs drawing and output off the detection path: the producer only enqueues a view.
@@ -52,7 +55,9 @@ from __future__ import annotations
 
 from orchestrator.render.colors import label_color, track_color
 from orchestrator.render.display import Display, display_available
-from orchestrator.render.draw import render
+from orchestrator.render.draw import hud_lines, render
+from orchestrator.render.rate import RateMeter
+from orchestrator.render.screen import fit_size
 from orchestrator.render.style import DEFAULT_STYLE, Color, Style
 from orchestrator.render.video import FrameSink, VideoOut, check_video_out, letterbox
 from orchestrator.render.view import FrameView
@@ -64,11 +69,14 @@ __all__ = [
     "Display",
     "FrameSink",
     "FrameView",
+    "RateMeter",
     "RenderWorker",
     "Style",
     "VideoOut",
     "check_video_out",
     "display_available",
+    "fit_size",
+    "hud_lines",
     "label_color",
     "letterbox",
     "render",

@@ -1,7 +1,8 @@
 """A window on screen: whether one can be opened (`display_available`), and `Display` to show frames in it.
 
 Every OpenCV GUI call goes through one long-lived GUI thread (`_on_gui_thread`), whichever thread
-asks: GUI toolkits bind windows to the thread of the first GUI call.
+asks: GUI toolkits bind windows to the thread of the first GUI call. The window fits the screen
+(frames scaled down, aspect kept; see `orchestrator.render.screen`).
 
 Example:
     >>> display = Display() if display_available() else None  # doctest: +SKIP
@@ -22,6 +23,8 @@ from typing import Any, TypeVar
 
 import cv2
 import numpy as np
+
+from orchestrator.render.screen import configured_limit, fit_size, screen_size, window_limit
 
 _T = TypeVar("_T")
 
@@ -113,12 +116,19 @@ def display_available() -> bool:
 class Display:
     """A window showing rendered frames; `show` says whether the user wants to go on.
 
+    The window fits the screen: a frame larger than ``max_size`` ``(width, height)`` is shown
+    scaled down, aspect kept (`orchestrator.render.screen.fit_size`); a smaller one at its own
+    size. ``max_size`` None: ``ORCHESTRATOR_DISPLAY_SIZE`` if set, else a share of the screen's
+    size (asked once, on the first frame), else 1280x720 (`orchestrator.render.screen`). The
+    user may resize the window; the picture keeps its aspect.
+
     Every OpenCV GUI call runs on one module-wide GUI thread, whichever thread calls `show` or
     `close` (GUI toolkits bind windows to one thread; see `_on_gui_thread`). The window is created
     on the first `show`. Linux (X11/Wayland) and Windows; macOS wants GUI calls on the main thread.
+    Raises `UserError` when ``ORCHESTRATOR_DISPLAY_SIZE`` is not ``WIDTHxHEIGHT``.
 
     Example:
-        >>> display = Display("hands")  # doctest: +SKIP
+        >>> display = Display("hands", max_size=(1280, 720))  # doctest: +SKIP
         >>> while display.show(bgr):    # doctest: +SKIP
         ...     bgr = next_frame()
         >>> display.close()             # doctest: +SKIP
@@ -127,8 +137,13 @@ class Display:
     #: Keys that end the display: ``q`` and Esc.
     QUIT_KEYS = frozenset({ord("q"), ord("Q"), 27})
 
-    def __init__(self, window_name: str = "orchestrator") -> None:
+    def __init__(self, window_name: str = "orchestrator", max_size: tuple[int, int] | None = None) -> None:
         self.window_name = window_name
+        #: The largest window, ``(width, height)`` pixels; None until the first frame when not given.
+        self.max_size = max_size if max_size is not None else configured_limit()
+        #: The window's size as last set, ``(width, height)`` pixels (None before the first frame).
+        self.window_size: tuple[int, int] | None = None
+        self._frame_size: tuple[int, int] | None = None
         self._opened = False
         self._check_visible = True
         self.frames_shown = 0
@@ -144,8 +159,17 @@ class Display:
 
     def _show(self, bgr: np.ndarray) -> bool:
         if not self._opened:
-            cv2.namedWindow(self.window_name, cv2.WINDOW_AUTOSIZE)
+            # NORMAL: the toolkit scales the picture to the window (KEEPRATIO: aspect kept);
+            # GUI_NORMAL: no toolbar (Qt), so the window is the picture.
+            cv2.namedWindow(self.window_name, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
             self._opened = True
+        frame_size = (int(bgr.shape[1]), int(bgr.shape[0]))
+        if frame_size != self._frame_size:  # the first frame, or a frame of another size (an image folder)
+            if self.max_size is None:
+                self.max_size = window_limit(screen_size())
+            self.window_size = fit_size(frame_size, self.max_size)
+            self._frame_size = frame_size
+            cv2.resizeWindow(self.window_name, *self.window_size)
         cv2.imshow(self.window_name, bgr)
         key = cv2.waitKey(1)
         self.frames_shown += 1

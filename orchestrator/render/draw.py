@@ -5,7 +5,8 @@ and object tracks as boxes in their track colour (solid when observed on this fr
 thinner when predicted), hand skeletons from keypoints (solid when observed, faint when moved
 with a predicted box), the side in a hand's label (``hand #3 L``), raw detections of untracked
 detectors in a colour per label, relations as a line between box centres labelled with the
-relation names, and the HUD (frame, time, fps, staleness per detector). Labels never overlap:
+relation names, and the HUD (`hud_lines`: frame, time, the pipeline's fps, and per detector how
+many frames ago its last result came). Labels never overlap:
 each takes the first free slot next to where it belongs.
 
 Example:
@@ -232,12 +233,43 @@ def _draw_relation(
     labels.draw(img, name, mx + gap, my - gap, style.relation_color, m)
 
 
-def _draw_hud(img: np.ndarray, view: FrameView, style: Style, m: Metrics) -> None:
+def hud_lines(view: FrameView, style: Style | None = None) -> list[tuple[str, Color]]:
+    """The HUD's lines, each with its colour: the frame and its time, the pipeline's rate, then one per detector.
+
+    Every figure is labelled with its unit: ``frame 12 at 0.40 s``, ``pipeline 28.4 fps`` (or
+    ``pipeline fps: measuring`` while `FrameView.fps` is None), ``hands: last result 0 frames ago``
+    (``no result yet`` before its first); a detector whose last result is `Style.stale_frames`
+    frames old or older is in `Style.hud_stale_color`.
+
+    Example:
+        >>> from orchestrator.scene import Scene
+        >>> scene = Scene(12, 0.4, (64, 48), staleness_frames={"hands": 0, "objects": 1, "faces": 13})
+        >>> for text, _ in hud_lines(FrameView(scene, np.zeros((48, 64, 3), np.uint8), fps=28.43)):
+        ...     print(text)
+        frame 12 at 0.40 s
+        pipeline 28.4 fps
+        hands: last result 0 frames ago
+        objects: last result 1 frame ago
+        faces: no result yet
+    """
+    style = DEFAULT_STYLE if style is None else style
     scene = view.scene
-    fps = "-- fps" if view.fps is None else f"{view.fps:.1f} fps"
-    lines: list[tuple[str, Color]] = [(f"frame {scene.frame_index}  {scene.time_s:.2f}s  {fps}", style.hud_color)]
+    rate = "pipeline fps: measuring" if view.fps is None else f"pipeline {view.fps:.1f} fps"
+    lines: list[tuple[str, Color]] = [
+        (f"frame {scene.frame_index} at {scene.time_s:.2f} s", style.hud_color),
+        (rate, style.hud_color),
+    ]
     for name, stale in scene.staleness_frames.items():
-        lines.append((f"{name}: {stale} fr", style.hud_stale_color if stale >= style.stale_frames else style.hud_color))
+        if stale > scene.frame_index:  # frame_index + 1: not one result since the start
+            text = f"{name}: no result yet"
+        else:
+            text = f"{name}: last result {stale} frame{'' if stale == 1 else 's'} ago"
+        lines.append((text, style.hud_stale_color if stale >= style.stale_frames else style.hud_color))
+    return lines
+
+
+def _draw_hud(img: np.ndarray, view: FrameView, style: Style, m: Metrics) -> None:
+    lines = hud_lines(view, style)
     sizes = [cv2.getTextSize(text, FONT, m.font_scale, m.font_thickness) for text, _ in lines]
     line_h = max(th + base for (_, th), base in sizes) + m.pad
     box_w = max(tw for (tw, _), _ in sizes) + 2 * m.pad

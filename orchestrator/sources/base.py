@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import os
 import threading
 from typing import Any
 
@@ -53,6 +54,13 @@ class Source(abc.ABC):
     * ``stalls``: breaks of a live stream (a read that failed, or delivered nothing for
       ``timeout_s``); ``reconnects``: successful reopenings after one.
 
+    What a stream's header says of it (`orchestrator.events.StreamStartRecord`): `name` (the
+    file's or folder's name, a stream's URL without credentials, ``camera N``, ``frames``: never
+    a path that differs between machines), ``fps`` (the rate the run uses: the pipeline's
+    ``source.fps``, else the stated one, else 30), ``fps_stated`` (the rate a video's container or
+    a camera states, else None), `known_frame_count`. Once read: `fps_measured`, from the
+    delivered frames' times. `file_name` names an image folder's frame by its index.
+
     `end_facts` gathers them for a summary. `interrupt` (thread-safe) makes any reconnect wait
     return at once and every later ``read()`` return None; a read blocked inside OpenCV still
     runs to its own timeout, so the caller may abandon the reading thread: nothing a source
@@ -78,6 +86,10 @@ class Source(abc.ABC):
         self.skipped_names: list[str] = []
         self.stalls = 0
         self.reconnects = 0
+        #: The rate the container (or camera) states, when it states a plausible one.
+        self.fps_stated: float | None = None
+        self._first_time_s: float | None = None
+        self._last_time_s: float | None = None
         self._interrupted = threading.Event()
 
     def read(self) -> tuple[np.ndarray, float] | None:
@@ -94,6 +106,9 @@ class Source(abc.ABC):
         if self._interrupted.is_set():
             return self._end("interrupted")
         self.frames_delivered += 1
+        if self._first_time_s is None:
+            self._first_time_s = item[1]
+        self._last_time_s = item[1]
         return item
 
     @abc.abstractmethod
@@ -135,6 +150,32 @@ class Source(abc.ABC):
         if self.skipped_names:
             facts["skipped_names"] = list(self.skipped_names)
         return facts
+
+    @property
+    def fps_measured(self) -> float | None:
+        """Frames delivered per second of source time, first to last frame; None before two frames.
+
+        For a video that is its timestamps' rate (a variable-rate file's mean), for a camera the
+        rate frames arrived at.
+        """
+        first, last = self._first_time_s, self._last_time_s
+        if self.frames_delivered < 2 or first is None or last is None or last <= first:
+            return None
+        return (self.frames_delivered - 1) / (last - first)
+
+    @property
+    def known_frame_count(self) -> int | None:
+        """The number of frames when known before reading (a stated count, a folder's images), else None."""
+        return self.frames_expected
+
+    @property
+    def name(self) -> str:
+        """The source's name for a reader of its records (see the class doc); a file's name by default."""
+        return os.path.basename(str(self.uri).rstrip("/\\")) or str(self.uri)
+
+    def file_name(self, index: int) -> str | None:
+        """The image file of frame ``index`` (an image folder's), else None."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional
         """Release the device or file."""

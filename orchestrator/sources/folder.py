@@ -67,3 +67,12 @@ class ImageFolderSource(Source):
                 self.height, self.width = image.shape[:2]
             return image, index / self.fps
         return self._end("truncated" if self.frames_skipped else "completed")
+
+    @property
+    def known_frame_count(self) -> int:
+        """The folder's images (a skipped one still has its frame index)."""
+        return len(self.paths)
+
+    def file_name(self, index: int) -> str | None:
+        """The name of frame ``index``'s image, relative to the folder (``frame_0001.jpg``)."""
+        return self.paths[index].name if 0 <= index < len(self.paths) else None

@@ -72,5 +72,14 @@ class IterableSource(Source):
         # A copy in the runtime's order (BGR): the caller may reuse its buffer for the next frame.
         return cv2.cvtColor(image, cv2.COLOR_RGB2BGR), float(time_s)
 
+    @property
+    def known_frame_count(self) -> int | None:
+        """``len(items)`` when the iterable has a length (a list, an array), else None."""
+        return self.frame_count
+
+    @property
+    def name(self) -> str:
+        return "frames"
+
     def describe(self) -> str:
         return "frames"

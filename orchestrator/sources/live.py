@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
@@ -38,6 +39,19 @@ FIRST_DELAY_S = 0.5
 def backoff_delays(reconnect: ReconnectSpec) -> list[float]:
     """The wait in seconds before each reopening of one outage."""
     return [float(min(reconnect.max_delay_s, FIRST_DELAY_S * 2**attempt)) for attempt in range(reconnect.attempts)]
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without its user name and password (``rtsp://user:pw@cam/s`` → ``rtsp://cam/s``).
+
+    Example:
+        >>> without_credentials("rtsp://admin:secret@10.0.0.5:554/live"), without_credentials("http://cam/x.mjpg")
+        ('rtsp://10.0.0.5:554/live', 'http://cam/x.mjpg')
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class LiveCaptureSource(Source):
@@ -67,8 +81,9 @@ class LiveCaptureSource(Source):
             capture.release()
             raise UserError(self._open_error())
         self._capture = SharedCapture(capture)
+        self.fps_stated = stated_fps(self._capture)
         if fps is None:
-            self.fps = stated_fps(self._capture) or self.fps
+            self.fps = self.fps_stated or self.fps
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._t0: float | None = None
@@ -76,6 +91,13 @@ class LiveCaptureSource(Source):
         # Guards swapping in a reopened capture against a concurrent close(); never held across I/O.
         self._swap = threading.Lock()
         self._closed = False
+
+    @property
+    def name(self) -> str:
+        """``camera N``, or the URL without a user name and password."""
+        if isinstance(self.uri, int):
+            return f"camera {self.uri}"
+        return without_credentials(self.uri)
 
     def _label(self) -> str:
         return f"camera {self.uri}" if isinstance(self.uri, int) else str(self.uri)

@@ -66,8 +66,9 @@ class VideoFileSource(Source):
             capture.release()
             raise UserError(f"{path}: not a video OpenCV can open (corrupt file or unsupported format)")
         self._capture = SharedCapture(capture)
+        self.fps_stated = stated_fps(self._capture)
         if fps is None:
-            self.fps = stated_fps(self._capture) or self.fps
+            self.fps = self.fps_stated or self.fps
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))

@@ -31,15 +31,16 @@ def pipeline(tmp_path: Path) -> Path:
 def test_iterator_yields_records_and_records_override(pipeline: Path) -> None:
     records = list(orchestrator.run(pipeline, records=("tracks",)))
     validate_records(records)
-    assert [r["type"] for r in records] == ["tracks"] * 12 + ["summary"]
-    assert records[5]["tracks"][0]["track_id"] == 1
+    assert [r["type"] for r in records] == ["stream.start"] + ["tracks"] * 12 + ["summary"]
+    assert records[0]["records"] == ["tracks"]  # the header says which records the override asked for
+    assert records[6]["tracks"][0]["track_id"] == 1
 
 
 def test_callback_gets_every_record_and_returns_the_summary(pipeline: Path) -> None:
     seen: list[dict] = []
     summary = orchestrator.run(pipeline, records=("detections",), callback=seen.append)
     assert summary["type"] == "summary" and summary is seen[-1]
-    assert len(seen) == 13
+    assert seen[0]["type"] == "stream.start" and len(seen) == 1 + 12 + 1
 
 
 def test_breaking_out_stops_the_run(pipeline: Path) -> None:

@@ -95,18 +95,28 @@ def _frames(uri: str) -> list[tuple[np.ndarray, float]]:
 
 @pytest.mark.parametrize("objects_every", [1, 3])
 def test_same_records_as_run(tmp_path: Path, objects_every: int) -> None:
-    """Every record of ``run`` (deterministic) but its summary, in order, equal; relations included."""
+    """Every record of ``run`` (deterministic) but its summary, in order, equal; relations included.
+
+    The headers differ only in the source: the run's is the video, the embedded pipeline's ``frames``.
+    """
     pipeline = _scene_pipeline(tmp_path, objects_every)
-    expected = [r for r in Runtime(load_pipeline(pipeline)).records() if r["type"] not in ("summary", "stream.start")]
+    expected = [r for r in Runtime(load_pipeline(pipeline)).records() if r["type"] != "summary"]
     records: list[dict] = []
     with orchestrator.open(pipeline) as pipe:
+        assert pipe.header is None  # no frame yet
         for bgr, time_s in _frames(str(tmp_path / "clip.avi")):
             scene, produced = pipe.process(bgr, time_s, channel_order="bgr")
             assert scene.frame_index == pipe.frames_processed - 1
             records += produced
         records += pipe.finish()
     validate_records(records)
-    assert records == expected
+    assert records[0] == pipe.header
+    embedded = {"name": "frames", "kind": "frames", "fps": 30.0, "fps_stated": None, "frame_count": None}
+    assert records[0]["source"] == embedded
+    video = {"name": "clip.avi", "kind": "video", "fps_stated": 30.0, "frame_count": FRAMES}
+    assert expected[0]["source"] == {**embedded, **video}
+    assert [{**r, "source": None} for r in records[:1]] == [{**r, "source": None} for r in expected[:1]]
+    assert records[1:] == expected[1:]
     assert {"relation.start", "relation.end", "tracks", "detections"} <= {r["type"] for r in records}
 
 
@@ -131,13 +141,15 @@ def test_rgb_and_bgr_frames_give_the_same_records(tmp_path: Path) -> None:
         _, from_rgb = a.process(rgb, 0.0)
         _, from_bgr = b.process(np.ascontiguousarray(rgb[..., ::-1]), 0.0, channel_order="bgr")
     assert from_rgb == from_bgr
-    assert from_rgb[0]["detections"][0]["score"] == pytest.approx(200 / 255, abs=1e-3)
+    assert [r["type"] for r in from_rgb] == ["stream.start", "detections", "tracks"]
+    assert (from_rgb[0]["width"], from_rgb[0]["height"]) == (160, 120)
+    assert from_rgb[1]["detections"][0]["score"] == pytest.approx(200 / 255, abs=1e-3)
 
 
 def test_default_times_follow_the_pipeline_fps(tmp_path: Path) -> None:
     pipeline = _probe_pipeline(tmp_path, f"{__name__}:RedProbe")
     with orchestrator.open(pipeline) as pipe:
-        times = [pipe.process(np.zeros((40, 40, 3), np.uint8))[1][0]["time"] for _ in range(3)]
+        times = [pipe.process(np.zeros((40, 40, 3), np.uint8))[1][-1]["time"] for _ in range(3)]
     assert times == [0.0, round(1 / 30, 6), round(2 / 30, 6)]  # records carry times to the microsecond
 
 

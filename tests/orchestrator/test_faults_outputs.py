@@ -61,7 +61,9 @@ def test_append_keeps_what_was_there(tmp_path: Path, noop: Path) -> None:
     lines = events.read_text(encoding="utf-8").splitlines()
     assert lines[0] == PREVIOUS.strip()
     runs = [json.loads(line) for line in lines[1:]]
-    assert [r["type"] for r in runs].count("summary") == 2 and len(runs) == 2 * 41
+    # Each run: its header, a record per frame, its summary.
+    assert [r["type"] for r in runs].count("summary") == 2 and len(runs) == 2 * (1 + 40 + 1)
+    assert [r["type"] for r in runs].count("stream.start") == 2 and runs[42]["type"] == "stream.start"
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")

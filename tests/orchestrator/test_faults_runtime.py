@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import make_video, validate_records, write_fixture, write_pipeline
+from helpers import make_video, shared_path, validate_records, write_fixture, write_pipeline
 
 import orchestrator.runtime
 from orchestrator.cli import main
@@ -100,7 +100,8 @@ def test_the_summary_says_how_the_source_ended_after_every_frame_read(
     assert summary["frames"] == {"read": 6, "processed": 6, "dropped": 0, "skipped": skipped, "expected": None}
     assert summary["skipped_files"] == [f"bad{i}.png" for i in range(skipped)]
     if mode == "deterministic":
-        assert [r["frame"] for r in records if r["type"] == "detections"] == list(range(6))
+        # ScriptedSource skips its images before the first frame: the frames read keep their positions.
+        assert [r["frame"] for r in records if r["type"] == "detections"] == list(range(skipped, skipped + 6))
 
 
 @pytest.mark.parametrize("mode", ["deterministic", "realtime"])
@@ -140,6 +141,68 @@ def test_a_corrupt_image_stops_a_folder_after_the_images_before_it(tmp_path: Pat
     assert error is not None and "img5.png" in str(error)
     assert records[-1]["status"] == "error" and records[-1]["frames"]["processed"] == 5
     assert [r["frame"] for r in records if r["type"] == "detections"] == [0, 1, 2, 3, 4]
+
+
+def test_frame_indexes_jump_over_skipped_video_frames(tmp_path: Path) -> None:
+    """zeroed_mid.mp4: frames 17-20 do not decode; the frames after them keep their numbers and times."""
+    video = shared_path("cases/truncated-video/zeroed_mid.mp4")
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        f"""
+        version: 1
+        source: {{uri: "{video}"}}
+        detectors:
+          a: {{plugin: testing.noop}}
+        outputs: {{records: [detections]}}
+        """,
+    )
+    records, error = _run(pipeline)
+    validate_records(records)
+    assert error is None
+    detections = [r for r in records if r["type"] == "detections"]
+    assert [r["frame"] for r in detections] == [*range(17), *range(21, 30)]  # it was 0-25
+    assert all(r["time"] == pytest.approx(r["frame"] / 30, abs=1e-3) for r in detections)
+    summary = records[-1]
+    assert summary["status"] == "truncated" and summary["frame"] == 29
+    assert summary["frames"] == {"read": 26, "processed": 26, "dropped": 0, "skipped": 4, "expected": 30}
+
+
+def test_folder_records_name_their_image_and_keep_positions_over_a_skipped_one(tmp_path: Path) -> None:
+    """A folder with an undecodable image in the middle: every per-frame record names its file."""
+    import cv2
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ("frame_1.png", "frame_2.png", "frame_10.png"):
+        cv2.imwrite(str(folder / name), np.zeros((40, 50, 3), np.uint8))
+    (folder / "frame_3.png").write_bytes(b"not a png")
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        """
+        version: 1
+        source: {uri: images}
+        detectors:
+          a: {plugin: testing.noop}
+        tracker: {type: sort, detector: a}
+        outputs: {records: [detections, tracks]}
+        """,
+    )
+    records, error = _run(pipeline)
+    validate_records(records)
+    assert error is None and records[-1]["status"] == "truncated"
+    per_frame = [(r["type"], r["frame"], r["file"]) for r in records if r["type"] in ("detections", "tracks")]
+    assert per_frame == [
+        ("detections", 0, "frame_1.png"),
+        ("tracks", 0, "frame_1.png"),
+        ("detections", 1, "frame_2.png"),
+        ("tracks", 1, "frame_2.png"),
+        ("detections", 3, "frame_10.png"),  # frame_3.png, position 2, was skipped
+        ("tracks", 3, "frame_10.png"),
+    ]
+    header, summary = records[0], records[-1]
+    assert "file" not in header and "file" not in summary
+    assert header["source"] == {"name": "images", "kind": "images", "fps": 30.0, "fps_stated": None, "frame_count": 4}
+    assert (header["width"], header["height"]) == (50, 40)
 
 
 @pytest.mark.parametrize("on_error", ["skip", "stop", None])

@@ -2,7 +2,9 @@
 
 Each scenario scripts the boxes two `testing.scripted` detectors return (hands on every frame,
 objects on every frame or every 4th), runs the pipeline in deterministic mode and compares
-every record but the summary, byte for byte, with ``tests/data/golden/<scenario>.jsonl``.
+every record but the summary, byte for byte, with ``tests/data/golden/<scenario>.jsonl``: the
+header (``stream.start``) too, with its package version written ``VERSION``. The pipeline runs in
+a temporary folder each time, so the header's equality also checks that it holds no path.
 
 To rewrite the files after an intended change: ``UPDATE_GOLDEN=1 pytest tests/orchestrator/test_golden_relations.py``,
 then read the diff: every changed line is a change of behaviour users will see.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -165,9 +168,15 @@ def _default_rules_pipeline(tmp_path: Path, hands: Boxes, objects: Boxes, object
     return scene_pipeline(tmp_path, hands, objects, DEFAULT_RELATIONS, frames=FRAMES, objects_every=objects_every)
 
 
+#: What the golden files have for the header's ``version`` (the package version changes with releases).
+VERSION = "VERSION"
+
+
 def _check_golden(records: list[dict[str, Any]], name: str) -> None:
     validate_records(records)
     assert records[-1]["type"] == "summary" and records[-1]["status"] == "completed"
+    assert records[0]["type"] == "stream.start" and records[0]["version"] == metadata.version("hands-orchestrator")
+    records = [{**records[0], "version": VERSION}, *records[1:]]
     produced = "".join(dumps(r) for r in records[:-1])
     golden = GOLDEN / f"{name}.jsonl"
     if os.environ.get("UPDATE_GOLDEN"):

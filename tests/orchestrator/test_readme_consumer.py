@@ -25,6 +25,7 @@ def test_readme_example_consumer(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "  0.03 s  hand 1 near cup"
+    assert lines[0] == "clip.avi: 320x240, pipeline p"  # from the stream's header
+    assert lines[1] == "  0.03 s  hand 1 near cup"
     assert sum("stopped" in line for line in lines) == 4
     assert lines[-1] == "done: 40 frames, status completed"

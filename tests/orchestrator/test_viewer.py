@@ -1,14 +1,23 @@
-"""``run --video-out``: one annotated frame per source frame, drawn off the detection path."""
+"""``run --video-out`` / ``--display``: one annotated frame per source frame, drawn off the detection path;
+the HUD's fps; the display settings checked before the run."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
 from helpers import make_video, write_fixture, write_pipeline
+
+from orchestrator import viewer as viewer_module
+from orchestrator.config import load_pipeline
+from orchestrator.frames import Frame
+from orchestrator.render import FrameView
+from orchestrator.scene import Scene
+from orchestrator.viewer import Viewer
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])
@@ -57,3 +66,45 @@ def test_video_out_to_a_missing_folder_is_a_user_error(tmp_path: Path, run_cli) 
     result = run_cli("run", pipeline, "--source", "clip.avi", "--video-out", "nowhere/out.mp4", cwd=tmp_path)
     assert result.returncode == 2
     assert "nowhere" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_display_size_setting_is_checked_before_the_run(tmp_path: Path, run_cli) -> None:
+    make_video(tmp_path / "clip.avi", frames=3)
+    pipeline = write_pipeline(tmp_path / "p.yaml", "version: 1\ndetectors:\n  a: {plugin: testing.noop}\n")
+    env = {"ORCHESTRATOR_DISPLAY_SIZE": "huge"}
+    result = run_cli("run", pipeline, "--source", "clip.avi", "--display", "--events", "e.jsonl", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "ORCHESTRATOR_DISPLAY_SIZE: expected WIDTHxHEIGHT in pixels (like 1280x720), got 'huge'" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "e.jsonl").exists()
+
+
+class _Recorder:
+    """Stands in for the render thread: keeps what the viewer submits."""
+
+    def __init__(self, sinks: object, display: object = None, **kwargs: object) -> None:
+        self.views: list[FrameView] = []
+        self.quit_requested = False
+
+    def submit(self, view: FrameView) -> None:
+        self.views.append(view)
+
+
+def test_hud_fps_is_measuring_until_half_a_second_of_frames(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The viewer's fps comes from wall time: a clock stepped by hand makes it exact. 64 fps (steps
+    # exact in binary) for 1 s: no rate before 0.5 s (not the bogus 1/(t1 - t0) of the first two
+    # frames), then 64 fps.
+    now = [100.0]
+    monkeypatch.setattr(viewer_module.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(viewer_module, "RenderWorker", _Recorder)
+    monkeypatch.setattr(viewer_module, "VideoOut", lambda *a: None)
+    config = load_pipeline(write_pipeline(tmp_path / "p.yaml", "version: 1\ndetectors:\n  a: {plugin: testing.noop}\n"))
+    source = SimpleNamespace(fps=64.0, live=False, frame_count=64)
+    runtime = SimpleNamespace(config=config, source=source, mode="deterministic", stopping=False, max_frames=None)
+    viewer = Viewer(runtime, video_out=str(tmp_path / "out.avi"), display=False, progress=False)
+    rgb = np.zeros((24, 32, 3), np.uint8)
+    for index in range(64):
+        viewer(Frame(index, index / 64, rgb), Scene(index, index / 64, (32, 24)))
+        now[0] += 1 / 64
+    rates = [view.fps for view in viewer._worker.views]
+    assert rates[:32] == [None] * 32
+    assert all(rate == pytest.approx(64.0) for rate in rates[32:])

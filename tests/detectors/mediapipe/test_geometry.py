@@ -259,6 +259,10 @@ def test_errors(tmp_path) -> None:
         MediaPipeHands(tmp_path / "palm.tflite", tmp_path / "hand.tflite", min_presence_score=1.5)
     with pytest.raises(MediaPipeError, match="palm_interval_frames must be an integer >= 1, got 0"):
         MediaPipeHands(tmp_path / "palm.tflite", tmp_path / "hand.tflite", palm_interval_frames=0)
+    with pytest.raises(MediaPipeError, match="landmark_interval_frames must be an integer >= 1, got 0"):
+        MediaPipeHands(tmp_path / "palm.tflite", tmp_path / "hand.tflite", landmark_interval_frames=0)
+    with pytest.raises(MediaPipeError, match=r"still_motion must be a number in \[0, 1\]"):
+        MediaPipeHands(tmp_path / "palm.tflite", tmp_path / "hand.tflite", still_motion=2)
     (tmp_path / "junk.tflite").write_bytes(b"not a model")
     with pytest.raises(MediaPipeError, match=r"cannot load junk\.tflite"):
         HandLandmarker(tmp_path / "junk.tflite")

@@ -166,6 +166,40 @@ def test_palm_interval_runs_the_palm_detector_less_while_a_hand_is_tracked(media
     assert runs[1] >= 25 and runs[3] <= runs[1] // 2
 
 
+@pytest.mark.parametrize(
+    ("still_motion", "min_skipped"),
+    [(0.0, 0.0), (0.2, 0.4)],  # 0: no hand is ever still enough; 0.2 ROI sizes a frame: most tracked frames skip
+)
+def test_landmark_interval_skips_the_model_for_still_hands(
+    mediapipe_models: Path, still_motion: float, min_skipped: float
+) -> None:
+    frames = list(itertools.islice(read_rgb_frames(shared_path(f"{EGODEX}/insert_remove_2.mp4")), 40))
+    every = MediaPipeHands(*model_files(mediapipe_models, "full"))
+    fast = MediaPipeHands(*model_files(mediapipe_models, "full"), landmark_interval_frames=2, still_motion=still_motion)
+    previous: list = []
+    for frame in frames:
+        skips_before = fast.landmark_skips
+        reference, results = every.process(frame), fast.process(frame)
+        assert len(results) == len(reference)  # the same hands on every frame
+        for hand, ref in zip(results, reference, strict=True):
+            assert hand.side == ref.side
+            # Carried on at its last speed, a skipped hand stays on the hand the model finds.
+            assert np.median(np.linalg.norm(hand.keypoints[:, :2] - ref.keypoints[:, :2], axis=1)) < 25
+        if fast.landmark_skips > skips_before:  # some hand was carried: some hand moved rigidly
+            shifts = [
+                hand.keypoints[:, :2] - before.keypoints[:, :2]
+                for hand, before in itertools.product(results, previous)
+            ]
+            assert any(np.allclose(shift, shift[0], atol=1e-3) for shift in shifts)
+        previous = results
+    total = fast.landmark_runs + fast.landmark_skips
+    assert total >= len(frames)  # at least one hand on every frame of this clip
+    assert fast.landmark_skips / total >= min_skipped
+    assert fast.landmark_skips <= fast.landmark_runs  # n = 2: a hand never skips twice in a row
+    if still_motion == 0.0:
+        assert fast.landmark_skips == 0
+
+
 def test_palm_detector_finds_the_wrist(mediapipe_models: Path) -> None:
     reference = load_reference(shared_path(f"{EGODEX}/insert_remove_2_mediapipe.csv"))
     rgb = next(read_rgb_frames(shared_path(f"{EGODEX}/insert_remove_2.mp4")))

@@ -57,18 +57,48 @@ def test_baseline_seed_runs_both_loops_and_reports_their_ratio(tmp_path: Path, r
     assert all(r["seed_fps"] > 0 and r["pipeline_fps"] > 0 for r in out["runs"])
     assert out["ratio"] == pytest.approx(out["pipeline_fps"] / out["seed_fps"], rel=2e-3)  # fps are rounded
     assert set(out["seed_cpu_ms"]) == {"decode", "resize", "convert", "detect: hands.egohands (tf)"}
-    assert {"decode", "detect: hands", "track + relate", "records"} <= set(out["pipeline_cpu_ms"])
+    assert {"decode", "detect: hands", "track", "records", "drawing"} <= set(out["pipeline_cpu_ms"])
+    assert "relate" not in out["pipeline_cpu_ms"]  # no relations: section
     # the scripted detector takes RGB, so its frames are converted once each
     assert "convert" in out["pipeline_cpu_ms"]
     text = run_cli(*args[:-2], "--runs", "1", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
-    assert "ratio:" in text.stdout and "seed loop" in text.stdout
+    assert " ratio" in text.stdout and "seed loop" in text.stdout and "x\n" in text.stdout
 
 
-def test_baseline_runs_must_be_positive(tmp_path: Path, run_cli) -> None:
+def test_baseline_compares_several_pipelines_on_several_sources_in_one_run(
+    tmp_path: Path, run_cli, real_models: Path
+) -> None:
+    make_video(tmp_path / "a.avi", frames=4, size=(320, 240))
+    make_video(tmp_path / "b.avi", frames=6, size=(480, 360))
+    one = write_pipeline(tmp_path / "one.yaml", "version: 1\nname: one\ndetectors: {hands: {plugin: testing.noop}}\n")
+    two = write_pipeline(tmp_path / "two.yaml", "version: 1\nname: two\ndetectors: {hands: {plugin: testing.noop}}\n")
+    args = ("bench-pipeline", one, two, "--source", "a.avi", "--source", "b.avi", "--baseline", "seed", "--runs", "1")
+    result = run_cli(*args, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)
+    assert [(Path(e["source"]).name, e["pipeline"], e["frames"]) for e in entries] == [
+        ("a.avi", "one", 4), ("a.avi", "two", 4), ("b.avi", "one", 6), ("b.avi", "two", 6)
+    ]
+    # the pipelines on one source share its seed runs
+    assert entries[0]["seed_fps"] == entries[1]["seed_fps"] and entries[2]["seed_fps"] == entries[3]["seed_fps"]
+    text = run_cli(*args, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert sum(line.startswith(("a.avi", "b.avi")) for line in text.stdout.splitlines()) == 4
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--baseline", "seed", "--runs", "0"), "--runs: expected an integer >= 1, got 0"),
+        (("--runs", "2"), "--runs: only with --baseline seed (the table is one run of each row)"),
+        (("--max-frames", "0"), "--max-frames: expected an integer >= 1, got 0"),
+        (("--source", "clip.avi"), "several pipelines or --source options: only with --baseline seed"),
+        (("--baseline", "seed", "--plot", "x.png"), "--plot: not with --baseline"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(tmp_path: Path, run_cli, extra: tuple[str, ...], message: str) -> None:
     make_video(tmp_path / "clip.avi", frames=2)
     pipeline = write_pipeline(tmp_path / "p.yaml", "version: 1\ndetectors: {hands: {plugin: testing.noop}}\n")
-    result = run_cli(
-        "bench-pipeline", pipeline, "--source", "clip.avi", "--baseline", "seed", "--runs", "0", cwd=tmp_path
-    )
-    assert result.returncode == 2 and result.stderr.strip().endswith("--runs: expected an integer >= 1, got 0")
+    result = run_cli("bench-pipeline", pipeline, "--source", "clip.avi", *extra, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr.strip().splitlines()[-1]

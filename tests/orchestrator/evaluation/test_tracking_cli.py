@@ -213,7 +213,7 @@ class _SidedRuntime:
             ]
             yield {"type": "tracks", "frame": i, "tracks": tracks}
         name = self.config.tracker.detector
-        yield {"type": "summary", "frames": {"processed": 4}, "detectors": {name: {"runs": 4}}}
+        yield {"type": "summary", "frame": 3, "frames": {"processed": 4}, "detectors": {name: {"runs": 4}}}
 
 
 def test_side_accuracy_from_the_tracks_records(tmp_path: Path, monkeypatch) -> None:

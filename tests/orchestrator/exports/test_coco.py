@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run_cli
+from helpers import run_cli, write_fixture, write_pipeline
 
 from orchestrator.errors import UserError
 from orchestrator.exports.coco import export_coco
@@ -85,3 +85,37 @@ def test_frame_size_from_stream_header(tmp_path: Path) -> None:
         {"id": 0, "frame": 0, "time": 0.0, "file_name": "img_001.jpg", "width": 640, "height": 480}
     ]
     assert data["annotations"] == [] and data["categories"] == []
+
+
+def test_an_image_folder_run_names_each_image_and_its_size(tmp_path: Path) -> None:
+    """A real run over a folder: ``file_name`` is each image's name, the size the header's; a skipped
+    undecodable image leaves its frame number (and so its image id) out."""
+    import cv2
+    import numpy as np
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ("shot_1.jpg", "shot_2.jpg", "shot_10.jpg"):
+        cv2.imwrite(str(folder / name), np.zeros((48, 64, 3), np.uint8))
+    (folder / "shot_3.jpg").write_bytes(b"not a jpeg")
+    write_fixture(tmp_path / "boxes.yaml", {i: [{"box": [4, 4, 20, 30], "score": 0.8}] for i in range(4)})
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        """
+        version: 1
+        source: {uri: images}
+        detectors:
+          hands: {plugin: testing.scripted, params: {fixture: boxes.yaml}}
+        outputs: {records: [detections]}
+        """,
+    )
+    events = tmp_path / "events.jsonl"
+    result = run_cli("run", pipeline, "--events", events, "-q")
+    assert result.returncode == 0, result.stderr
+    data = export_coco(read_events(events))
+    assert [(i["id"], i["file_name"], i["width"], i["height"]) for i in data["images"]] == [
+        (0, "shot_1.jpg", 64, 48),
+        (1, "shot_2.jpg", 64, 48),
+        (3, "shot_10.jpg", 64, 48),
+    ]
+    assert [a["image_id"] for a in data["annotations"]] == [0, 1, 3]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from helpers import DATA_DIR, run_cli
+from helpers.scenes import scene_pipeline
 
 from orchestrator.errors import UserError
 from orchestrator.exports.events_file import read_events
@@ -100,7 +101,32 @@ def test_missing_records_and_fields(tmp_path: Path) -> None:
     path.write_text('{"schema":"orchestrator.events/2","seq":0,"type":"tracks","frame":0,"time":0.0,"tracks":[]}\n')
     with pytest.raises(UserError, match=r"no 'relation\.start' records; the run must write them"):
         export_intervals(read_events(path))
-    start = (GOLDEN / "approach_and_grasp.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    lines = (GOLDEN / "approach_and_grasp.jsonl").read_text(encoding="utf-8").splitlines()
+    start = next(line for line in lines if '"relation.start"' in line)
     path.write_text(start.replace('"hand_id":1,', "") + "\n")
-    with pytest.raises(UserError, match=r"record seq 0 \(relation.start, frame 8\): field 'hand_id' must be int"):
+    with pytest.raises(UserError, match=r"record seq 1 \(relation.start, frame 8\): field 'hand_id' must be int"):
         export_intervals(read_events(path))
+
+
+def test_a_relations_stream_without_relations_is_the_header_line(tmp_path: Path) -> None:
+    """The hand never comes near the cup: no relation record, but the stream's header lists the
+    pipeline's relations, so the table is empty rather than an error."""
+    hands = {i: [{"box": [10, 10, 50, 60], "score": 0.9, "label": "hand"}] for i in range(8)}
+    cups = {i: [{"box": [250, 180, 290, 230], "score": 0.6, "label": "cup"}] for i in range(8)}
+    relations = {
+        "objects": {"detector": "objects"},
+        "report": {"holding": {"when": {"overlap": {"min_object_covered": 0.5}}}},
+    }
+    pipeline = scene_pipeline(tmp_path, hands, cups, relations, frames=8)
+    events = tmp_path / "events.jsonl"
+    assert run_cli("run", pipeline, "--events", events, "-q").returncode == 0
+    records = read_events(events).records
+    assert records[0]["relations"] == ["holding"] and not [r for r in records if r["type"].startswith("relation")]
+    result = run_cli("export", events, "--to", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [HEADER]
+    # Without the header (a file cut to its frame records) nothing says relations were asked for.
+    headless = tmp_path / "headless.jsonl"
+    headless.write_text("".join(line + "\n" for line in events.read_text().splitlines()[1:]))
+    result = run_cli("export", headless, "--to", "csv")
+    assert result.returncode == 2 and "no 'relation.start' records" in result.stderr

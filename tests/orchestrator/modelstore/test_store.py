@@ -278,6 +278,7 @@ def test_model_files_for_the_plugins(tiny_package: SimpleNamespace) -> None:
     )
     assert files.path("litert", "fp32") == model.directory / "model.fp32.tflite"
     assert files.path("tf", "fp32") == model.directory / "graph.pb"
+    assert files.package == "tiny-model@1.0.0"  # the detector's provenance in the stream's header
     with pytest.raises(ModelError) as info:
         files.path("litert", "int8")
     assert str(info.value) == (

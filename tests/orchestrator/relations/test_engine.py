@@ -188,7 +188,7 @@ def test_start_and_end_records_in_full() -> None:
     assert out[:4] == [[], [], [], []]
     (start,) = out[4]
     assert RecordStream().stamp(start) == {
-        "schema": "orchestrator.events/3",
+        "schema": "orchestrator.events/4",
         "seq": 0,
         "type": "relation.start",
         "frame": 2,
@@ -207,7 +207,7 @@ def test_start_and_end_records_in_full() -> None:
     assert out[5] == []
     (end,) = engine.finish(5, 0.5)
     assert RecordStream().stamp(end) == {
-        "schema": "orchestrator.events/3",
+        "schema": "orchestrator.events/4",
         "seq": 0,
         "type": "relation.end",
         "frame": 4,
@@ -304,7 +304,7 @@ def test_updates_while_active() -> None:
     check_schema(records)
     update = RecordStream().stamp(records[1])
     assert update == {
-        "schema": "orchestrator.events/3",
+        "schema": "orchestrator.events/4",
         "seq": 0,
         "type": "relation.update",
         "frame": 2,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from helpers.paths import REPO_ROOT as REPO
 from helpers.render_views import frame
+from helpers.xvfb import gui_environment
 
+from orchestrator.errors import UserError
 from orchestrator.render import (
     Display,
     display_available,
@@ -24,6 +22,7 @@ from orchestrator.render import display as display_module
 def test_display_show_answers_false_on_q_escape_and_closed_window(monkeypatch: pytest.MonkeyPatch) -> None:
     state = {"key": -1, "visible": 1.0, "destroyed": 0}
     monkeypatch.setattr(display_module.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(display_module.cv2, "resizeWindow", lambda *a: None)
     monkeypatch.setattr(display_module.cv2, "imshow", lambda *a: None)
     monkeypatch.setattr(display_module.cv2, "waitKey", lambda delay: state["key"])
     monkeypatch.setattr(display_module.cv2, "getWindowProperty", lambda *a: state["visible"])
@@ -44,6 +43,36 @@ def test_display_show_answers_false_on_q_escape_and_closed_window(monkeypatch: p
     assert state["destroyed"] == 1
 
 
+def test_display_window_is_the_frame_scaled_down_to_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[tuple[int, int]] = []
+    monkeypatch.setattr(display_module.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(display_module.cv2, "resizeWindow", lambda name, w, h: sizes.append((w, h)))
+    monkeypatch.setattr(display_module.cv2, "imshow", lambda *a: None)
+    monkeypatch.setattr(display_module.cv2, "waitKey", lambda delay: -1)
+    monkeypatch.setattr(display_module.cv2, "getWindowProperty", lambda *a: 1.0)
+    monkeypatch.setattr(display_module.cv2, "destroyWindow", lambda name: None)
+    display = Display("test", max_size=(320, 240))
+    for width, height in [(640, 360), (640, 360), (160, 120), (1000, 2000)]:
+        assert display.show(frame(width, height))
+    display.close()
+    # Resized on the first frame and whenever the frame's size changes: down to fit, never up.
+    assert sizes == [(320, 180), (160, 120), (120, 240)]
+    assert display.window_size == (120, 240)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1600x900", (1600, 900)), (" 800 X 600 ", (800, 600)), ("", None), ("big", "big"), ("0x100", "0x100")],
+)
+def test_display_size_variable(monkeypatch: pytest.MonkeyPatch, value: str, expected: object) -> None:
+    monkeypatch.setenv("ORCHESTRATOR_DISPLAY_SIZE", value)
+    if isinstance(expected, str):
+        with pytest.raises(UserError, match=f"ORCHESTRATOR_DISPLAY_SIZE: expected WIDTHxHEIGHT .* got '{expected}'"):
+            Display("test")
+    else:
+        assert Display("test").max_size == expected
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland environment checks are Linux-only")
 def test_display_not_available_without_a_reachable_display(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -56,13 +85,29 @@ def test_display_not_available_without_a_reachable_display(monkeypatch: pytest.M
 
 # The probe and the first window in the main thread, then a window from the render thread: with Qt
 # this deadlocked before every GUI call was routed through one GUI thread.
+# Then a frame larger than the screen: the window is scaled down to fit it (under the test's own
+# Xvfb the screen is known: 640x480, so the window may be at most 576x408).
 _SHOW_SCRIPT = """
+import os, cv2
 import numpy as np
 from orchestrator.render import Display, FrameView, RenderWorker, display_available
+from orchestrator.render.display import _on_gui_thread
+from orchestrator.render.screen import fit_size, screen_size, window_limit
 from orchestrator.scene import Scene
 assert display_available(), "display_available() is False"
 display = Display("orchestrator-test")
 shown = [display.show(np.full((120, 160, 3), 40 * i, np.uint8)) for i in range(3)]
+assert display.window_size == (160, 120), display.window_size
+screen = screen_size()
+if os.environ.get("TEST_SCREEN"):
+    assert screen == tuple(map(int, os.environ["TEST_SCREEN"].split("x"))), screen
+big = np.zeros((1200, 1600, 3), np.uint8)
+shown.append(display.show(big))
+limit = window_limit(screen)
+assert display.window_size == fit_size((1600, 1200), limit), (display.window_size, limit)
+x, y, width, height = _on_gui_thread(cv2.getWindowImageRect, "orchestrator-test")
+assert 0 < width <= limit[0] and 0 < height <= limit[1], ("window", width, height, "limit", limit)
+print("window", width, height, "screen", screen)
 display.close()
 with RenderWorker(display=Display("orchestrator-worker")) as worker:
     for i in range(3):
@@ -71,43 +116,13 @@ print("shown", shown, worker.frames_rendered)
 """
 
 
-def _free_x_display() -> int:
-    for number in range(99, 160):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    pytest.skip("no free X display number for Xvfb")
-
-
 def test_display_shows_frames_in_a_real_window() -> None:
-    env = dict(os.environ)
-    xvfb: subprocess.Popen[bytes] | None = None
-    if not display_available():
-        if shutil.which("Xvfb") is None:
-            pytest.skip("no GUI display (DISPLAY unset or unreachable, or OpenCV without GTK/Qt) and no Xvfb installed")
-        if not display_module._gui_backend_built():
-            pytest.skip("OpenCV was built without a GUI backend (GTK/Qt)")
-        number = _free_x_display()
-        xvfb = subprocess.Popen(
-            ["Xvfb", f":{number}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{number}").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        env["DISPLAY"] = f":{number}"
-        env.pop("WAYLAND_DISPLAY", None)
-    try:
+    with gui_environment() as (env, screen):
+        if screen is not None:
+            env["TEST_SCREEN"] = "x".join(map(str, screen))
         # A subprocess: a GUI toolkit that misbehaves (or aborts) must not take pytest down with it.
         result = subprocess.run(
             [sys.executable, "-c", _SHOW_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
         )
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            try:
-                xvfb.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                xvfb.kill()
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "shown [True, True, True] 3" in result.stdout
+    assert "shown [True, True, True, True] 3" in result.stdout, result.stdout + result.stderr[-2000:]

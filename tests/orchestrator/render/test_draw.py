@@ -10,6 +10,7 @@ from detectors.detections import Detections
 from orchestrator.render import (
     FrameView,
     Style,
+    hud_lines,
     label_color,
     render,
     track_color,
@@ -109,6 +110,30 @@ def test_hud_shows_staleness_and_marks_stale_detectors() -> None:
     assert near_orange(hud(30))
     assert not near_orange(hud(2))
     assert (hud(2) != BACKGROUND_BGR).any(axis=2).any()
+
+
+@pytest.mark.parametrize(
+    ("frame_index", "fps", "staleness", "expected"),
+    [
+        (0, None, {"hands": 0}, ["frame 0 at 0.00 s", "pipeline fps: measuring", "hands: last result 0 frames ago"]),
+        (7, 28.43, {"hands": 1}, ["frame 7 at 0.00 s", "pipeline 28.4 fps", "hands: last result 1 frame ago"]),
+        (7, 5.0, {"objects": 8}, ["frame 7 at 0.00 s", "pipeline 5.0 fps", "objects: no result yet"]),
+        (9, 5.0, {"objects": 9}, ["frame 9 at 0.00 s", "pipeline 5.0 fps", "objects: last result 9 frames ago"]),
+    ],
+)
+def test_hud_figures_are_labelled(frame_index: int, fps: float | None, staleness: dict, expected: list[str]) -> None:
+    lines = hud_lines(view(frame(), frame_index, fps=fps, staleness_frames=staleness))
+    assert [text for text, _ in lines] == expected
+
+
+def test_hud_patch_holds_its_longest_line_on_a_small_frame() -> None:
+    # The labelled lines are longer than the bare figures were: at 320x240 the darkened patch
+    # (and the text on it) must still fit in the frame, not be cut at its right edge.
+    shown = view(frame(), 120, 4.0, fps=30.0, staleness_frames={"objects": 120, "hands": 0})
+    out = render(shown).astype(int)
+    darkened = (out == np.array(BACKGROUND_BGR) // 2).all(axis=2)
+    columns = np.flatnonzero(darkened[:5].any(axis=0))
+    assert columns.size and columns.max() < 319
 
 
 def test_widths_scale_with_the_image() -> None:
