@@ -88,6 +88,11 @@ class Detector(abc.ABC):
     #: the frame first declares ``"bgr"`` and converts only its small input, which spares the
     #: application a full-frame conversion; the application hands every image in this order.
     channel_order: ClassVar[str] = "rgb"
+    #: The most frames `detect_batch` takes in one model call. 1 (the default): `detect_batch` loops
+    #: over `detect`. A plugin whose model accepts a batch dimension > 1 sets it higher and overrides
+    #: `detect_batch`; the application then batches frames of several streams into one call (such a
+    #: plugin keeps no state between frames and does not need `detect_frame`'s index).
+    max_batch: ClassVar[int] = 1
 
     def load(self) -> None:  # noqa: B027 - optional hook, most test plugins need nothing
         """Load weights and allocate runtimes. Called once, before the first frame."""
@@ -97,8 +102,24 @@ class Detector(abc.ABC):
         """Detect on one ``uint8`` frame of shape ``(H, W, 3)`` in `channel_order` (RGB by default)."""
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[Detections]:
-        """Detect on several frames. The default runs `detect` on each in turn."""
+        """Detect on several frames (at most `max_batch`), one `Detections` each, in order.
+
+        The default runs `detect` on each in turn.
+        """
         return [self.detect(image) for image in images]
+
+    def stream_state(self) -> Any:
+        """What this detector carries from one frame to the next of a stream (None: nothing).
+
+        A stateful plugin (one that tracks inside, like MediaPipe's video mode) returns a value
+        that `restore_stream_state` takes back; it must not change when the detector runs on.
+        The application uses it to serve several streams from one loaded model: before a frame
+        of another stream it saves this stream's state and restores that stream's.
+        """
+        return None
+
+    def restore_stream_state(self, state: Any) -> None:  # noqa: B027 - optional hook, stateless plugins need nothing
+        """Take back a state `stream_state` returned (on this instance, after `load`)."""
 
     def detect_on(self, image: np.ndarray, detections: Detections) -> Detections:
         """A second stage's work: refine ``detections`` (another detector's, on this very frame).

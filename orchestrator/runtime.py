@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,9 @@ class Runtime:
             deterministic, cameras and streams realtime), or the pipeline's ``runtime.mode``.
         max_frames: stop after reading this many frames.
         records: per-frame record types to emit; default the pipeline's ``outputs.records``.
+        detectors: already loaded detectors, ``(spec, detector)`` in the pipeline's order, to run
+            instead of loading the pipeline's own (several streams sharing one model each); the
+            runtime does not close them: their owner does.
     """
 
     def __init__(
@@ -157,6 +160,7 @@ class Runtime:
         max_frames: int | None = None,
         records: tuple[str, ...] | None = None,
         on_frame: Callable[[Frame, Scene], None] | None = None,
+        detectors: Sequence[tuple[DetectorSpec, Detector]] | None = None,
     ) -> None:
         if mode is not None and mode not in MODES:
             raise UserError(f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -173,6 +177,7 @@ class Runtime:
         self._requested_mode = mode or (None if config.runtime.mode == "auto" else config.runtime.mode)
         self.max_frames = max_frames
         self.emit = set(config.outputs.records if records is None else records)
+        self._given_detectors = list(detectors) if detectors is not None else None
         self._stop = threading.Event()
         self._interrupted = False
         self._error: str | None = None
@@ -313,7 +318,7 @@ class Runtime:
             board.wake()
             self.abandoned = self._join(threads)
             left = {entry["thread"] for entry in self.abandoned}
-            for spec, detector in detectors:
+            for spec, detector in detectors if self._given_detectors is None else ():
                 if f"detector:{spec.input or spec.name}" in left:
                     continue  # still inside the plugin: closing it under its feet could crash the process
                 with contextlib.suppress(Exception):  # closing must not mask the run's own outcome
@@ -443,6 +448,8 @@ class Runtime:
         return status, None
 
     def _load_detectors(self) -> list[tuple[DetectorSpec, Detector]]:
+        if self._given_detectors is not None:
+            return self._given_detectors
         return load_detectors(self.config)
 
     # ------------------------------------------------------------------ threads

@@ -265,6 +265,20 @@ class MediaPipeHandsDetector(Detector):
             self._hands.reset()
         return to_detections(self._hands.process(image), image.shape[1], self.side_prior_slope)
 
+    def stream_state(self) -> Any:
+        """The tracked hands the next frame starts from (None before `load`)."""
+        return None if self._hands is None else self._hands.tracking_state()
+
+    def restore_stream_state(self, state: Any) -> None:
+        """Continue a stream from its `stream_state`; None starts afresh (the palm detector runs)."""
+        if self._hands is None:
+            self.load()
+        assert self._hands is not None
+        if state is None:
+            self._hands.reset()
+        else:
+            self._hands.restore_tracking_state(state)
+
     def close(self) -> None:
         """Release the models. Safe to call twice."""
         self._hands = None

@@ -257,6 +257,15 @@ class MediaPipeHands:
         self._tracked = []
         self._frames_since_palm = 0
 
+    def tracking_state(self) -> tuple[tuple[NormRect, ...], int]:
+        """What the next frame starts from: ``(tracked ROIs, frames since the palm detector ran)``."""
+        return tuple(self._tracked), self._frames_since_palm
+
+    def restore_tracking_state(self, state: tuple[tuple[NormRect, ...], int]) -> None:
+        """Continue from a `tracking_state` (another stream's frames ran in between)."""
+        tracked, frames_since_palm = state
+        self._tracked, self._frames_since_palm = list(tracked), int(frames_since_palm)
+
     @property
     def tracked_rects(self) -> list[NormRect]:
         """The ROIs the next frame will start from (from this frame's landmarks)."""

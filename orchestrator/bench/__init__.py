@@ -3,6 +3,7 @@
 * `orchestrator.bench.detector`: ``bench`` (detector latency against TensorFlow);
 * `orchestrator.bench.runtime`: ``bench-runtime`` (a no-op pipeline against OpenCV decoding);
 * `orchestrator.bench.pipeline`: ``bench-pipeline`` (sequential against threaded FPS table);
+* `orchestrator.bench.streams`: ``bench-streams`` (N streams in one process against N processes);
 * `orchestrator.bench.tracker`: `benchmark_tracker` (per-frame cost of a tracker on simulated hands).
 """
 

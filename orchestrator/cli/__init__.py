@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "orchestrator.bench.detector",
     "orchestrator.bench.runtime",
     "orchestrator.bench.pipeline",
+    "orchestrator.bench.streams",
 )
 
 # FFmpeg (inside OpenCV) logs its own errors straight to stderr ("moov atom not found") before we

@@ -47,21 +47,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestrator.config.instantiate import construct
     from orchestrator.errors import SinkClosed
     from orchestrator.events import JsonlSink
-    from orchestrator.runtime import Runtime
     from orchestrator.sinks.fanout import SinkSet
+    from orchestrator.streams import MultiRuntime, open_runtime
 
     config = load_pipeline(args.pipeline)
-    runtime = Runtime(config, source=args.source, mode=args.mode, max_frames=args.max_frames)
+    runtime = open_runtime(config, source=args.source, mode=args.mode, max_frames=args.max_frames)
+    multi = isinstance(runtime, MultiRuntime)  # several streams: no window, video or progress bar
+    if multi and (args.display or args.video_out):
+        raise UserError(f"{args.pipeline}: --display and --video-out show one stream; this pipeline has sources:")
     target = args.events if args.events is not None else config.outputs.events
+    if isinstance(runtime, MultiRuntime):
+        sources = {f"source of stream {name}": uri for name, uri in runtime.source_uris.items()}
+    else:
+        sources = {"source": runtime.source_uri}
     files = [
         (f"outputs.sinks {spec.name}", spec.params[key])
         for spec in config.outputs.sinks
         for key in getattr(spec.sink_class, "output_path_params", ())
         if key in spec.params
     ]
-    _check_outputs(target, args.video_out, runtime.source_uri, args.pipeline, files)
+    _check_outputs(target, args.video_out, sources, args.pipeline, files)
     viewer = None
-    if args.display or args.video_out or not args.quiet:
+    if not multi and (args.display or args.video_out or not args.quiet):
         from orchestrator.viewer import Viewer
 
         viewer = Viewer(runtime, video_out=args.video_out, display=args.display, progress=not args.quiet)
@@ -132,7 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _check_outputs(
-    events: str, video_out: str | None, source: str | int, pipeline: str, files: Sequence[tuple[str, str]] = ()
+    events: str, video_out: str | None, sources: dict[str, Any], pipeline: str, files: Sequence[tuple[str, str]] = ()
 ) -> None:
     """Every output writable, none of them an input or each other (`UserError`, exit 2), before anything opens.
 
@@ -140,8 +147,9 @@ def _check_outputs(
     from orchestrator.outputs import check_output
 
     inputs: dict[str, str] = {"pipeline file": pipeline}
-    if isinstance(source, str) and os.path.exists(source):
-        inputs["source"] = source
+    for what, source in sources.items():  # {"source": uri}, or one per stream
+        if isinstance(source, str) and os.path.exists(source):
+            inputs[what] = source
     if events != "-":
         check_output(events, "--events", inputs)
         inputs["events file"] = events

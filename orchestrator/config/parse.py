@@ -34,7 +34,7 @@ from orchestrator.config.plugins import (
     tracker_spec,
 )
 from orchestrator.config.schema import pipeline_schema
-from orchestrator.config.sections import output_spec, runtime_spec, source_spec
+from orchestrator.config.sections import output_spec, runtime_spec, source_spec, sources_spec
 from orchestrator.config.sinks import sink_specs
 from orchestrator.config.spec import DetectorSpec, PipelineConfig, TrackerSpec
 from orchestrator.config.yaml_lines import read_yaml
@@ -168,6 +168,7 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
     detector_names = _detector_names(log, data)
 
     source = source_spec(log, _sound_items(log, data.get("source"), ("source",)))
+    sources = sources_spec(log, _sound_items(log, data.get("sources"), ("sources",)), source)
     detectors = _detectors(log, data, detector_names)
     tracker_raw = data.get("tracker")
     tracker = None
@@ -197,6 +198,7 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
         object_tracker=object_tracker,
         outputs=outputs,
         runtime=runtime,
+        sources=sources,
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from orchestrator.config.env import is_url, resolve_path, resolve_source_uri
 from orchestrator.config.issues import IssueLog
-from orchestrator.config.spec import OutputSpec, ReconnectSpec, RuntimeSpec, SinkSpec, SourceSpec
+from orchestrator.config.spec import OutputSpec, ReconnectSpec, RuntimeSpec, SinkSpec, SourceSpec, StreamSource
 
 
 def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
@@ -50,6 +50,30 @@ def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
         ),
         on_bad_frame=raw.get("on_bad_frame", SourceSpec.on_bad_frame),
     )
+
+
+def sources_spec(log: IssueLog, raw: Mapping[str, Any], source: SourceSpec) -> tuple[StreamSource, ...]:
+    """The ``sources:`` section (named streams); each file or folder must exist, and ``source.uri`` must not
+    be given too (the ``source:`` section's other options apply to every stream).
+
+    >>> from orchestrator.config.yaml_lines import LineMap
+    >>> log = IssueLog("p.yaml", Path("/data"), LineMap(None))
+    >>> sources_spec(log, {"left": 0, "right": "rtsp://cam/2"}, SourceSpec(None))
+    (StreamSource(name='left', uri=0), StreamSource(name='right', uri='rtsp://cam/2'))
+    """
+    streams = []
+    for name, value in raw.items():
+        path = ("sources", name)
+        expanded = log.expand(path, value) if isinstance(value, str) else value
+        if expanded is None:
+            continue
+        uri = resolve_source_uri(expanded, log.base)
+        if isinstance(uri, str) and not is_url(uri) and not Path(uri).exists():
+            log.error(path, f"no such file or folder: {uri}")
+        streams.append(StreamSource(str(name), uri))
+    if streams and source.uri is not None:
+        log.error(("sources",), "give either source.uri (one stream) or sources: (several), not both", key=True)
+    return tuple(streams)
 
 
 def output_spec(

@@ -83,15 +83,25 @@ class SourceSpec:
 
         >>> SourceSpec("/v.mp4", resize=(640, 480)).to_dict()["resize"]
         [640, 480]
+        >>> "uri" in SourceSpec(None).to_dict()   # none given (sources:, or --source at run time)
+        False
         """
         return {
-            "uri": self.uri,
+            **({"uri": self.uri} if self.uri is not None else {}),
             **({"fps": self.fps} if self.fps else {}),
             **({"resize": list(self.resize)} if self.resize else {}),
             "timeout_s": self.timeout_s,
             "reconnect": {"attempts": self.reconnect.attempts, "max_delay_s": self.reconnect.max_delay_s},
             "on_bad_frame": self.on_bad_frame,
         }
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """One named source of a pipeline with several (``sources: {name: uri}``); ``uri`` is resolved."""
+
+    name: str
+    uri: str | int
 
 
 @dataclass(frozen=True)
@@ -181,6 +191,8 @@ class PipelineConfig:
     object_tracker: TrackerSpec | None = None
     outputs: OutputSpec = OutputSpec()
     runtime: RuntimeSpec = RuntimeSpec()
+    #: Named streams (``sources:``), run together in one process; empty for a single ``source``.
+    sources: tuple[StreamSource, ...] = ()
 
     @property
     def tracked_detectors(self) -> frozenset[str]:
@@ -210,6 +222,7 @@ class PipelineConfig:
             "version": 1,
             "name": self.name,
             "source": self.source.to_dict(),
+            **({"sources": {s.name: s.uri for s in self.sources}} if self.sources else {}),
             "detectors": detectors,
             "tracker": None
             if self.tracker is None

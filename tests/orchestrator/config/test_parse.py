@@ -126,7 +126,7 @@ ERROR_CASES = {
         """,
         [
             "2: detector: unknown key 'detector'; expected one of: description, detectors, name, outputs, "
-            "relations, runtime, source, tracker, version"
+            "relations, runtime, source, sources, tracker, version"
         ],
     ),
     "unknown-key-in-detector": (
@@ -597,7 +597,7 @@ ERROR_CASES = {
         """,
         [
             "2: colour: unknown key 'colour'; expected one of: description, detectors, name, outputs, "
-            "relations, runtime, source, tracker, version",
+            "relations, runtime, source, sources, tracker, version",
             "7: detectors.hands.schedule.every_n_frames: value 0 is out of range: must be >= 1",
             "9: runtime.frame_buffer: value 1 is out of range: must be >= 2",
         ],
