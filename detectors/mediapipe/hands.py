@@ -257,11 +257,15 @@ class MediaPipeHands:
         self._tracked = []
         self._frames_since_palm = 0
 
-    def tracking_state(self) -> tuple[tuple[NormRect, ...], int]:
-        """What the next frame starts from: ``(tracked ROIs, frames since the palm detector ran)``."""
+    def tracking_state(self) -> tuple[tuple[_TrackedHand, ...], int]:
+        """What the next frame starts from: ``(tracked hands, frames since the palm detector ran)``.
+
+        A tracked hand holds its ROI, last result, speed and skipped frames (the adaptive landmark
+        schedule's state), all immutable: the state can be kept and restored as it is.
+        """
         return tuple(self._tracked), self._frames_since_palm
 
-    def restore_tracking_state(self, state: tuple[tuple[NormRect, ...], int]) -> None:
+    def restore_tracking_state(self, state: tuple[tuple[_TrackedHand, ...], int]) -> None:
         """Continue from a `tracking_state` (another stream's frames ran in between)."""
         tracked, frames_since_palm = state
         self._tracked, self._frames_since_palm = list(tracked), int(frames_since_palm)
