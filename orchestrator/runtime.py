@@ -167,6 +167,18 @@ class Runtime:
         if max_frames is not None and max_frames < 0:
             raise UserError(f"max_frames must be >= 0, got {max_frames}")
         self.config = config
+        if isinstance(source, np.ndarray) and source.ndim == 3:
+            raise UserError(
+                f"source: one image {source.shape} is not a sequence of frames: pass a list of images, "
+                "or process one image with orchestrator.open(pipeline).process(image)"
+            )
+        if source is not None and not (
+            (isinstance(source, str | int | os.PathLike) and not isinstance(source, bool)) or is_frame_iterable(source)
+        ):
+            raise UserError(
+                f"source: expected a file, folder or URL (str or path), a camera index (int) or an iterable of "
+                f"frames, got {type(source).__name__}"
+            )
         if source is not None and is_frame_iterable(source):
             uri: Any = source  # the caller's own frames (sources.IterableSource)
         else:

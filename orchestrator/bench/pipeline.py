@@ -185,9 +185,14 @@ def _print_baseline(entries: list[dict[str, Any]]) -> None:
             f"{Path(entry['source']).name:<40} {entry['frames']:>6} {entry['seed_fps']:>9.1f} "
             f"{entry['pipeline']:<20} {entry['pipeline_fps']:>7.1f} {ratio:>7}"
         )
+    printed_seed: set[str] = set()
     for entry in entries:
         source = Path(entry["source"]).name
-        for title, stages in (("seed loop", entry["seed_cpu_ms"]), (entry["pipeline"], entry["pipeline_cpu_ms"])):
+        tables = [(entry["pipeline"], entry["pipeline_cpu_ms"])]
+        if entry["source"] not in printed_seed:  # the seed's runs are shared by the pipelines on a source
+            printed_seed.add(entry["source"])
+            tables.insert(0, ("seed loop", entry["seed_cpu_ms"]))
+        for title, stages in tables:
             total = sum(value for name, value in stages.items() if name != "drawing")
             print(f"CPU ms per frame, {title} on {source} (one-thread loop, all threads' CPU): total {total:.2f}")
             for name, value in stages.items():
@@ -198,8 +203,10 @@ def _print_baseline(entries: list[dict[str, Any]]) -> None:
 def cmd_bench_pipeline(args: argparse.Namespace) -> int:
     sources = args.source
     for source in sources:
+        if Path(source).is_dir():
+            raise UserError(f"--source {source}: a folder; the benchmark reads a video file")
         if not Path(source).is_file():
-            raise UserError(f"{source}: no such video file")
+            raise UserError(f"--source {source}: no such video file")
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames: expected an integer >= 1, got {args.max_frames}")
     if args.baseline == "seed":

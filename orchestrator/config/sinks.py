@@ -48,9 +48,28 @@ def _refuse_secrets(log: IssueLog, sink_class: type, params: dict[str, Any], pat
     for key in secrets:
         del params[key]
         instead = f"{key}_env: NAME" if f"{key}_env" in properties else "the sink's *_env keys"
-        message = f"a {key} does not go in a pipeline file; put it in an environment variable and name that variable: "
+        article = "an" if key[:1] in "aeiou" else "a"
+        message = (
+            f"{article} {key} does not go in a pipeline file; "
+            "put it in an environment variable and name that variable: "
+        )
         log.error((*path, key), message + instead, key=True)
     return not secrets
+
+
+def _expand_strings(log: IssueLog, sink_class: type, params: dict[str, Any], path: tuple[Any, ...]) -> bool:
+    """Expand ``${VAR}`` in the sink's other string parameters (host, url, topic) in place; False if one is unset."""
+    sound = True
+    outputs = set(getattr(sink_class, "output_path_params", ()))
+    for key, value in params.items():
+        if key in outputs or not isinstance(value, str) or "${" not in value:
+            continue
+        expanded = log.expand((*path, key), value)
+        if expanded is None:
+            sound = False
+            continue
+        params[key] = expanded
+    return sound
 
 
 def _resolve_outputs(log: IssueLog, sink_class: type, params: dict[str, Any], path: tuple[Any, ...]) -> bool:
@@ -82,7 +101,8 @@ def sink_specs(log: IssueLog, raw: Any) -> tuple[SinkSpec, ...]:
         name = str(item.get("name", item["type"]))
         if name in taken:
             where = (*path, "name") if "name" in item else path
-            log.error(where, f"sink name {name!r} is taken by outputs.sinks[{taken[name]}]; give each sink a name:")
+            message = f"sink name {name!r} is taken by outputs.sinks[{taken[name]}]; give each sink its own name: key"
+            log.error(where, message)
             continue
         taken[name] = index
         entry = _plugin(log, SINKS, item["type"], (*path, "type"))
@@ -90,6 +110,7 @@ def sink_specs(log: IssueLog, raw: Any) -> tuple[SinkSpec, ...]:
             continue
         params = {key: value for key, value in item.items() if key not in _ITEM_KEYS}
         clear = _refuse_secrets(log, entry.obj, params, path)
+        clear = _expand_strings(log, entry.obj, params, path) and clear
         checked = _params(log, entry.obj, params, path)
         if checked is None:
             continue

@@ -73,7 +73,7 @@ class SinkSet:
             sink.write(record)
 
     def _flush(self) -> None:
-        start = time.monotonic()
+        start = self._waits_started = time.monotonic()
         for _, _, sink in self.sinks:  # they drain in parallel: each waits out what is left of its own bound
             sink.flush(max(0.0, self._deadline(start, sink) - time.monotonic()))
 
@@ -99,7 +99,9 @@ class SinkSet:
             return
         self._closed = True
         self.events.close()
-        start = time.monotonic()
+        # One bound for both waits: the summary's and the close's share each sink's flush_timeout_s
+        # (a sink that could not drain before the summary does not get a second full wait).
+        start = getattr(self, "_waits_started", None) or time.monotonic()
         for _, _, sink in self.sinks:
             sink.close(max(0.0, self._deadline(start, sink) - time.monotonic()))
 

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any, ClassVar
 
@@ -71,6 +72,9 @@ class WebhookSink(QueuedSink):
         super().__init__(batch_size=batch_size, **queue)
         if not url.lower().startswith(("http://", "https://")):
             raise ValueError(f"url {url!r}: expected an http:// or https:// URL")
+        if "@" in urllib.parse.urlsplit(url).netloc:
+            # Never echo it: the summary and the console would print the password.
+            raise ValueError("url: a user name or password does not go in a pipeline file; use authorization_env")
         self.url = url
         self.timeout_s = float(timeout_s)
         self._headers = {"Content-Type": "application/json"}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import make_video, validate_records, write_fixture, write_pipeline
 
 import orchestrator
-from orchestrator.errors import PipelineError
+from orchestrator.errors import PipelineError, UserError
 
 
 @pytest.fixture()
@@ -58,3 +59,19 @@ def test_detector_failure_raises_after_the_summary(tmp_path: Path, pipeline: Pat
     with pytest.raises(PipelineError, match="failed on frame 3"):
         orchestrator.run(broken, callback=seen.append)
     assert seen[-1]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (5.5, "source: expected a file, folder or URL (str or path), a camera index (int) or an iterable of "),
+        (object(), "got object"),
+        (True, "got bool"),
+        (np.zeros((4, 6, 3), np.uint8), "source: one image (4, 6, 3) is not a sequence of frames: pass a list"),
+    ],
+    ids=["float", "object", "bool", "one-image"],
+)
+def test_a_source_of_another_kind_is_a_one_line_user_error(pipeline: Path, source: object, message: str) -> None:
+    with pytest.raises(UserError) as caught:
+        orchestrator.run(pipeline, source=source)
+    assert message in str(caught.value) and "\n" not in str(caught.value)

@@ -43,7 +43,7 @@ def test_sinks_resolve_with_names_defaults_and_paths(tmp_path: Path) -> None:
     [
         (
             "- {type: mqtt, host: a}\n- {type: mqtt, host: b}\n",
-            ["p.yaml:7: outputs.sinks[1]: sink name 'mqtt' is taken by outputs.sinks[0]; give each sink a name:"],
+            ["p.yaml:7: outputs.sinks[1]: sink name 'mqtt' is taken by outputs.sinks[0]; give each sink its own name"],
         ),
         (
             "- {type: webhook, url: 'http://x', token: abc}\n",
@@ -63,14 +63,26 @@ def test_sinks_resolve_with_names_defaults_and_paths(tmp_path: Path) -> None:
         ("- {type: mqtt, name: 'two words', host: a}\n", ["p.yaml:6: outputs.sinks[0].name: "]),
         ("- {type: mqtt, host: a, topic: 'x/#'}\n", ["wildcards + and # are for subscribing, not publishing"]),
         ("- {type: mqtt, host: a, password_env: PW}\n", ["outputs.sinks[0]: password_env: environment variable PW"]),
+        (
+            "- {type: webhook, url: 'http://x', authorization: abc}\n",
+            ["outputs.sinks[0].authorization: an authorization does not go in a pipeline file"],
+        ),
+        # A password in the URL is refused, and never echoed (the summary would print it).
+        ("- {type: webhook, url: 'http://me:s3cret@x/e'}\n", ["url: a user name or password does not go in"]),
+        ("- {type: mqtt, host: '${NO_SUCH_HOST_VAR}'}\n", ["outputs.sinks[0].host: environment variable NO_SUCH"]),
     ],
-    ids=["duplicate-name", "secret", "bad-keys-and-file", "no-type", "bad-name", "wildcard", "unset-env"],
+    ids=[
+        "duplicate-name", "secret", "bad-keys-and-file", "no-type", "bad-name", "wildcard", "unset-env",
+        "secret-an", "url-credentials", "unset-host-var",
+    ],
 )
 def test_wrong_sinks_are_reported_at_their_line(items: str, messages: list[str], monkeypatch) -> None:
     monkeypatch.delenv("PW", raising=False)
+    monkeypatch.delenv("NO_SUCH_HOST_VAR", raising=False)
     with pytest.raises(ConfigError) as caught:
         _parse(items)
     text = str(caught.value)
+    assert "s3cret" not in text
     assert len(text.splitlines()) == len(messages), text
     for line, message in zip(text.splitlines(), messages, strict=True):
         assert message in line, text
@@ -96,6 +108,12 @@ class TypesSink(Sink):
     def stats(self):
         return SinkStats(sent=self.count)
 '''
+
+
+def test_sink_strings_expand_environment_variables(monkeypatch) -> None:
+    monkeypatch.setenv("BROKER_HOST", "broker.local")
+    (spec,) = _parse("- {type: mqtt, host: '${BROKER_HOST}', topic: 'cell/${BROKER_HOST}/{type}'}\n").outputs.sinks
+    assert spec.params["host"] == "broker.local" and spec.params["topic"] == "cell/broker.local/{type}"
 
 
 def test_a_third_party_sink_from_an_entry_point(tmp_path: Path) -> None:
