@@ -64,8 +64,15 @@ def sources_spec(log: IssueLog, raw: Mapping[str, Any], source: SourceSpec) -> t
     streams = []
     for name, value in raw.items():
         path = ("sources", name)
+        if not isinstance(name, str):
+            # YAML reads `1:` as a number: a stream name is text (it is every record's `stream`).
+            log.error(path, f"name {name!r} must be text that starts with a letter or _ (quote it, or rename it)")
+            continue
         expanded = log.expand(path, value) if isinstance(value, str) else value
         if expanded is None:
+            continue
+        if isinstance(expanded, str) and not expanded.strip():
+            log.error(path, "empty: expected a file, folder, URL or camera index")
             continue
         uri = resolve_source_uri(expanded, log.base)
         if isinstance(uri, str) and not is_url(uri) and not Path(uri).exists():

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from detectors.detections import Detections
-from detectors.detector import Detector
+from detectors.detector import Detector, Provenance
 from orchestrator.errors import PipelineError
 
 #: How often a waiting caller or the idle dispatcher looks whether the model was closed.
@@ -243,6 +243,10 @@ class StreamDetector(Detector):
 
     def detect_on(self, image: np.ndarray, detections: Detections) -> Detections:
         return self.model.submit(_Request(self.stream, image, -1, 0.0, detections=detections))
+
+    def provenance(self) -> Provenance:
+        """The shared plugin's (model package, precision, runtime): each stream's header names what runs."""
+        return self.model.detector.provenance()
 
     def close(self) -> None:
         """Nothing: the plugin is shared, and its owner closes it."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from detectors.detections import Detections
-from detectors.detector import Detector
+from detectors.detector import Detector, Provenance
 from orchestrator.streams.shared import ModelClosed, SharedModel
 
 IMAGE = np.zeros((8, 8, 3), np.uint8)
@@ -66,6 +66,21 @@ def test_each_stream_keeps_its_own_state_in_a_stateful_plugin() -> None:
     assert model.close()
     # a saw 0, 1 frames before; b starts afresh (0); a goes on (2); b goes on (1).
     assert scores == pytest.approx([0.0, 0.1, 0.0, 0.2, 0.1])
+
+
+class Described(Detector):
+    """Names its model, as plugins with installed model files do."""
+
+    def detect(self, image: np.ndarray) -> Detections:
+        return Detections.empty()
+
+    def provenance(self) -> Provenance:
+        return Provenance(model="@pkg/model@1.2.3", precision="fp32", runtime="litert")
+
+
+def test_every_stream_names_the_shared_plugins_model_in_its_header() -> None:
+    model = SharedModel("hands", Described(), streams=2)
+    assert model.for_stream("a").provenance() == model.for_stream("b").provenance() == Described().provenance()
 
 
 def test_a_plugin_error_reaches_only_the_stream_whose_frame_it_was() -> None:
