@@ -43,7 +43,10 @@ def test_sources_resolve_against_the_pipeline_and_keep_their_order(tmp_path: Pat
         ("sources: [a.avi]", "2: sources: expected object, got a list ['a.avi']"),
         ("sources: {a: missing.avi}", "2: sources.a: no such file or folder: {dir}/missing.avi"),
         ("sources: {a: ''}", "2: sources.a: empty: expected a file, folder, URL or camera index"),
-        ("sources: {1: 0}", "2: sources[1]: name 1 must be text that starts with a letter or _ (quote it, or rename it)"),
+        (
+            "sources: {1: 0}",
+            "2: sources[1]: name 1 must be text that starts with a letter or _ (quote it, or rename it)",
+        ),
         (
             "source: {uri: 0}\nsources: {a: 1}",
             "3: sources: give either source.uri (one stream) or sources: (several), not both",
