@@ -142,6 +142,21 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _check_opens(video: str) -> None:
+    """Open ``video`` once before measuring: a damaged file is a one-line `UserError`, not N failed runs."""
+    from orchestrator.sources import open_source
+
+    try:
+        source = open_source(video)
+    except UserError as exc:
+        raise UserError(f"--source {exc}") from None
+    try:
+        if source.read() is None:
+            raise UserError(f"--source {video}: no frame could be read")
+    finally:
+        source.close()
+
+
 def cmd_bench_streams(args: argparse.Namespace) -> int:
     from orchestrator.config import load_pipeline
 
@@ -151,6 +166,7 @@ def cmd_bench_streams(args: argparse.Namespace) -> int:
     if not Path(args.source).is_file():
         raise UserError(f"--source {args.source}: no such video file")
     video = str(Path(args.source).resolve())
+    _check_opens(args.source)
     rows = measure(str(Path(args.pipeline).resolve()), video, args.streams, args.max_frames)
     if args.json:
         print(json.dumps({"pipeline": args.pipeline, "video": args.source, "cpus": os.cpu_count(), "rows": rows}))

@@ -35,9 +35,11 @@ def test_one_process_and_separate_processes_over_all_streams(tmp_path: Path) -> 
         (("--streams", "1,x"), "expected stream counts such as 1,2,4, got 'x'"),
         (("--streams", "0"), "a stream count must be 1 to 64, got 0"),
         (("--source", "missing.avi"), "--source missing.avi: no such video file"),
+        (("--source", "garbage.mp4"), "not a video OpenCV can open"),  # refused before any run starts
     ],
 )
 def test_bad_arguments_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    (tmp_path / "garbage.mp4").write_bytes(bytes(range(256)) * 16)
     pipeline = scene_pipeline(tmp_path, HANDS, OBJECTS, RELATIONS, frames=2)
     result = run_cli("bench-streams", pipeline, "--source", "clip.avi", *args, cwd=tmp_path)
     assert result.returncode == 2
