@@ -72,14 +72,21 @@ class HandResult:
 class _TrackedHand:
     """A hand carried to the next frame: its ROI, what was last reported, and how it moves.
 
-    ``velocity``: the ROI centre's motion per frame (normalised x, y) between the last two landmark
-    runs, None until the hand has two; ``skipped``: frames in a row reported without the model.
+    ``roi`` is where the next frame looks (moved on at ``velocity`` while the hand skips the model);
+    ``model_roi`` the ROI its last landmark run gave. ``velocity``: the ROI centre's motion per frame
+    (normalised x, y) between the last two landmark runs, None until the hand has two; ``skipped``:
+    frames in a row reported without the model.
     """
 
     roi: NormRect
     result: HandResult
     velocity: tuple[float, float] | None = None
     skipped: int = 0
+    model_roi: NormRect | None = None
+
+    def __post_init__(self) -> None:
+        if self.model_roi is None:
+            object.__setattr__(self, "model_roi", self.roi)
 
 
 def _moved(hand: HandResult, dx_px: float, dy_px: float) -> HandResult:
@@ -90,15 +97,6 @@ def _moved(hand: HandResult, dx_px: float, dy_px: float) -> HandResult:
     points.setflags(write=False)
     x1, y1, x2, y2 = hand.box
     return replace(hand, keypoints=points, box=(x1 + dx_px, y1 + dy_px, x2 + dx_px, y2 + dy_px))
-
-
-def _unshifted(hand: _TrackedHand) -> NormRect:
-    """The ROI a skipping hand had when the model last ran (before its constant-velocity shifts)."""
-    assert hand.velocity is not None
-    vx, vy = hand.velocity
-    return replace(
-        hand.roi, x_center=hand.roi.x_center - vx * hand.skipped, y_center=hand.roi.y_center - vy * hand.skipped
-    )
 
 
 def model_files(folder: str | os.PathLike[str], model: str = "full") -> tuple[Path, Path]:
@@ -324,7 +322,8 @@ class MediaPipeHands:
             velocity = None
             if before is not None:
                 steps = before.skipped + 1  # frames since its ROI came from the model
-                start = before.roi if before.skipped == 0 else _unshifted(before)
+                start = before.model_roi
+                assert start is not None
                 velocity = ((roi.x_center - start.x_center) / steps, (roi.y_center - start.y_center) / steps)
             results.append(result)
             tracked.append(_TrackedHand(roi, result, velocity))

@@ -44,6 +44,8 @@ class SinkSet:
         self.sinks = list(sinks)
         #: Once a stop is asked (or the run failed): when every wait for the sinks ends, together.
         self._hurry_until: float | None = None
+        #: When the summary's wait for the sinks began: the close's wait shares its bound.
+        self._waits_started: float | None = None
         self._closed = False
 
     def start(self) -> None:
@@ -101,7 +103,7 @@ class SinkSet:
         self.events.close()
         # One bound for both waits: the summary's and the close's share each sink's flush_timeout_s
         # (a sink that could not drain before the summary does not get a second full wait).
-        start = getattr(self, "_waits_started", None) or time.monotonic()
+        start = self._waits_started if self._waits_started is not None else time.monotonic()
         for _, _, sink in self.sinks:
             sink.close(max(0.0, self._deadline(start, sink) - time.monotonic()))
 
