@@ -23,13 +23,14 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   its hand is still there does not end: the object is taken to be in the hand. Its box moves
   with the hand (the last seen box, shifted by the hand box centre's displacement since), the
   predicate is not evaluated, and the scene shows the object as a predicted track (a lost track
-  the tracker still reports is shown as the tracker has it). A new object track that overlaps
-  the carried box (IoU ≥ 0.1, or the carried box covering a quarter of it) takes the relation
-  over, same ``relation_id`` (the end record names the last object id); the old track coming
-  back continues it too. Carried frames count as frames of the relation (its duration), not in
-  its scores, and the end record says how many there were (``carried_frames``). After ``n``
-  carried frames in a row without the object, the relation ends ``object_lost``, dated at its
-  last carried frame (a lost track still reported is judged by the predicate again instead).
+  the tracker still reports is shown as the tracker has it). A new object track (seen on this
+  frame, not a lost one: its box is the tracker's guess) that overlaps the carried box (IoU ≥ 0.1,
+  or the carried box covering a quarter of it) takes the relation over, same ``relation_id`` (the
+  end record names the last object id); the old track coming back continues it too. Carried frames
+  count as frames of the relation (its duration), not in its scores, and the end record says how
+  many there were (``carried_frames``). After ``n`` carried frames in a row without the object,
+  the relation ends ``object_lost``, dated at its last carried frame (a lost track still reported
+  is judged by the predicate again instead).
   A new object track away from the carried box, with the carried object's label and about its
   size (box diagonal within a factor 1.5), is the object put down elsewhere: the relation ends
   ``released`` on that frame, dated at its last carried frame.
@@ -37,7 +38,8 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   is no longer reported while its object still is, or whose object track is gone (and not
   carried) while its hand is still there, waits up to ``n`` frames for a successor: a hand track
   of the same known side (a hand tracker that split one hand into two ids; the nearest such hand
-  to where the hand was, within 1.5 hand box diagonals), or an object track that overlaps the
+  to where the hand was, within 1.5 hand box diagonals), or an object track seen on this frame
+  (not lost) that overlaps the
   object's last seen box as for a carried box (a detector label flip that a tracker answered
   with a new id). The successor continues the relation, same ``relation_id``; later records name
   the new hand or object id. The original track coming back continues it as well. While waiting,
@@ -505,7 +507,10 @@ class RelationEngine:
             best, best_iou = None, 0.0
             for object_id, obj in sorted(objects.items()):
                 taken = self._pairs.get((index, hand_id, object_id))
-                if object_id in hand_like or not relation.applies_to(obj.label) or (taken and taken.active):
+                # A lost track's box is the tracker's guess, not a sighting: it takes nothing over.
+                if obj.state is TrackState.LOST or object_id in hand_like or not relation.applies_to(obj.label):
+                    continue
+                if taken and taken.active:
                     continue
                 overlap = iou(carried, obj.box)
                 if (overlap >= _TAKE_UP_IOU or covered_share(carried, obj.box) >= _TAKE_UP_COVERED) and (
@@ -572,7 +577,9 @@ class RelationEngine:
             elif state.object_track is not None:
                 last_box, best_iou = state.object_track.box, -1.0
                 for new_id, obj in objects.items():
-                    eligible = new_id not in hand_like and relation.applies_to(obj.label)
+                    eligible = (
+                        obj.state is not TrackState.LOST and new_id not in hand_like and relation.applies_to(obj.label)
+                    )
                     if not eligible or not self._free((index, hand_id, new_id)):
                         continue
                     overlap = iou(last_box, obj.box)

@@ -742,3 +742,19 @@ def test_a_carried_object_is_not_given_a_grace_once_its_frames_run_out() -> None
     records = run(spec, scripted("##ooo#"))
     ends = [r for r in records if r.type == "relation.end"]
     assert [(e.reason, e.frame, e.ended_frame, e.carried_frames) for e in ends] == [("object_lost", 3, 4, 2)]
+
+
+def test_a_lost_track_never_takes_a_relation_over() -> None:
+    # Found on cards_topdown_0 (the table scene with the lite landmark model): a carried cup's box
+    # reached another object's lost track (the tracker's predicted box), which took the relation
+    # over without being seen; the next frame carried it under the first cup's id, an object the
+    # scene did not have (ValueError building the Scene). A predicted box is not a sighting.
+    engine = RelationEngine(carrying_spec(10), FPS)
+    stale = Track(7, (125.0, 125.0, 185.0, 185.0), 0.5, "cup", 41, state=TrackState.LOST, hits=9, age_frames=30)
+    cup_lost = Track(5, ON, 0.6, "cup", 41, state=TrackState.LOST, hits=2, age_frames=2)
+    frames = [[obj(5)], [obj(5)], [cup_lost, stale], [stale], [stale]]
+    for frame, objects in enumerate(frames):
+        engine.update(frame, frame / FPS, [hand()], objects)
+        scene_ids = {o.track_id for o in objects} | {o.track_id for o in engine.carried_objects()}
+        assert {r.object_track.track_id for r in engine.active()} <= scene_ids, frame
+    assert 5 in {r.object_track.track_id for r in engine.active()}  # the cup is still carried
