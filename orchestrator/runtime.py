@@ -366,6 +366,7 @@ class Runtime:
                     timeout_s=spec.timeout_s,
                     reconnect=spec.reconnect,
                     on_bad_frame=spec.on_bad_frame,
+                    decode_threads=spec.decode_threads,
                 )
             except BaseException as exc:  # handed to the caller's thread
                 outcome["error"] = exc

@@ -47,6 +47,11 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "model": {"enum": list(MODELS), "description": "full (MediaPipe's default, model_complexity 1) or lite"},
+        "landmark_model": {
+            "enum": list(MODELS),
+            "description": "the landmark model's variant when it differs from `model` (the palm detector's): "
+            "full or lite",
+        },
         "max_hands": {"type": "integer", "minimum": 1, "maximum": 8, "description": "at most this many hands"},
         "min_detection_score": {
             "type": "number",
@@ -189,6 +194,7 @@ class MediaPipeHandsDetector(Detector):
         static_images: bool = False,
         landmark_interval_frames: int = 1,
         still_motion: float = 0.0,
+        landmark_model: str | None = None,
     ) -> None:
         check_params(
             self.model_name,
@@ -205,8 +211,10 @@ class MediaPipeHandsDetector(Detector):
                 "static_images": static_images,
                 "landmark_interval_frames": landmark_interval_frames,
                 "still_motion": still_motion,
+                **({} if landmark_model is None else {"landmark_model": landmark_model}),
             },
         )
+        self.landmark_model = model if landmark_model is None else landmark_model
         self.landmark_interval_frames = landmark_interval_frames
         self.still_motion = float(still_motion)
         self.palm_interval_frames = palm_interval_frames
@@ -236,7 +244,8 @@ class MediaPipeHandsDetector(Detector):
         """``(palm detector, landmark model)`` paths of the chosen variant; `ModelError` if unbound."""
         if self._files is None:
             raise ModelError(f"{self.model_name}: no model files bound; the application binds them before load()")
-        return self._files.path_of(f"palm_detection_{self.model}"), self._files.path_of(f"hand_landmark_{self.model}")
+        files = self._files
+        return files.path_of(f"palm_detection_{self.model}"), files.path_of(f"hand_landmark_{self.landmark_model}")
 
     def load(self) -> None:
         """Open both LiteRT models (about 10 MB; a few hundred ms)."""

@@ -42,7 +42,7 @@ def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | N
     from orchestrator.schedules import make_schedule
     from orchestrator.sources import open_source
 
-    source = open_source(source_uri, config.source.fps)
+    source = open_source(source_uri, config.source.fps, decode_threads=config.source.decode_threads)
     detectors = instantiate(config)
     stages: dict[str, list[float]] = defaultdict(list)
     tracked = config.tracked_detectors

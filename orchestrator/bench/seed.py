@@ -32,7 +32,8 @@ SEED_SIZE = (320, 240)
 def _open(source_uri: str) -> Any:
     from orchestrator.sources import open_source
 
-    return open_source(source_uri)
+    # The seed opens its video with OpenCV's defaults: FFmpeg's own decoding threads.
+    return open_source(source_uri, decode_threads=0)
 
 
 def seed_loop(source_uri: str, max_frames: int | None = None) -> dict[str, Any]:

@@ -49,6 +49,7 @@ def source_spec(log: IssueLog, raw: Mapping[str, Any]) -> SourceSpec:
             max_delay_s=float(reconnect.get("max_delay_s", ReconnectSpec.max_delay_s)),
         ),
         on_bad_frame=raw.get("on_bad_frame", SourceSpec.on_bad_frame),
+        decode_threads=raw.get("decode_threads", SourceSpec.decode_threads),
     )
 
 

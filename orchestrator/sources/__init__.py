@@ -52,13 +52,14 @@ def open_source(
     timeout_s: float = SourceSpec.timeout_s,
     reconnect: ReconnectSpec = SourceSpec.reconnect,
     on_bad_frame: str = SourceSpec.on_bad_frame,
+    decode_threads: int = SourceSpec.decode_threads,
 ) -> Source:
     """Open ``uri``: an int (or digits) is a camera, ``scheme://`` a stream, a folder images, an
     iterable of arrays the caller's frames (`IterableSource`), else a video.
 
     ``timeout_s`` and ``reconnect`` apply to cameras and streams, ``on_bad_frame`` to files and
-    folders (the pipeline's ``source:`` options, `SourceSpec`). Raises `UserError` with the path
-    and the reason when it cannot be opened.
+    folders, ``decode_threads`` to video files (the pipeline's ``source:`` options, `SourceSpec`).
+    Raises `UserError` with the path and the reason when it cannot be opened.
     """
     if is_frame_iterable(uri):
         return IterableSource(uri, fps)  # type: ignore[arg-type]
@@ -68,4 +69,4 @@ def open_source(
         return LiveCaptureSource(uri, fps, timeout_s=timeout_s, reconnect=reconnect)
     if os.path.isdir(uri):
         return ImageFolderSource(uri, fps, on_bad_frame=on_bad_frame)
-    return VideoFileSource(uri, fps, on_bad_frame=on_bad_frame)
+    return VideoFileSource(uri, fps, on_bad_frame=on_bad_frame, decode_threads=decode_threads)

@@ -23,8 +23,11 @@ import cv2
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
-def open_capture(uri: str | int, timeout_s: float | None = None) -> cv2.VideoCapture:
+def open_capture(uri: str | int, timeout_s: float | None = None, decode_threads: int = 0) -> cv2.VideoCapture:
     """A capture of ``uri`` (check ``isOpened()``), with OpenCV's log quiet while it opens.
+
+    ``decode_threads`` (files only): FFmpeg's decoding threads (``CAP_PROP_N_THREADS``); 0 leaves
+    FFmpeg's choice (one per core).
 
     ``timeout_s`` bounds a stream's open and each read (FFmpeg's ``CAP_PROP_OPEN_TIMEOUT_MSEC``
     and ``CAP_PROP_READ_TIMEOUT_MSEC``; OpenCV's default is 30 s); for a camera the read timeout
@@ -34,6 +37,11 @@ def open_capture(uri: str | int, timeout_s: float | None = None) -> cv2.VideoCap
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         if timeout_s is None:
+            if decode_threads > 0 and isinstance(uri, str) and cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):
+                capture = cv2.VideoCapture(uri, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, int(decode_threads)])
+                if capture.isOpened():
+                    return capture
+                capture.release()  # a file FFmpeg cannot open: another backend may
             return cv2.VideoCapture(uri)
         timeout_ms = max(1, round(timeout_s * 1000))
         if isinstance(uri, int) or not cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):

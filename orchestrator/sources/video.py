@@ -44,7 +44,8 @@ def stated_fps(capture: SharedCapture | cv2.VideoCapture) -> float | None:
 
 
 class VideoFileSource(Source):
-    """A video file; ``on_bad_frame`` is ``skip`` (default) or ``stop``.
+    """A video file; ``on_bad_frame`` is ``skip`` (default) or ``stop``; ``decode_threads``: FFmpeg's
+    decoding threads (1 by default, see `orchestrator.config.SourceSpec`; 0: FFmpeg's choice).
 
     Raises `UserError` naming the path when the file is missing, unreadable, empty, not a video
     OpenCV can open (``no_moov.mp4``) or has no frame that decodes.
@@ -52,7 +53,9 @@ class VideoFileSource(Source):
 
     kind = "video"
 
-    def __init__(self, path: str, fps: float | None = None, on_bad_frame: str = "skip") -> None:
+    def __init__(
+        self, path: str, fps: float | None = None, on_bad_frame: str = "skip", decode_threads: int = 1
+    ) -> None:
         if not os.path.exists(path):
             raise UserError(f"{path}: no such video file")
         if not os.access(path, os.R_OK):
@@ -61,7 +64,7 @@ class VideoFileSource(Source):
             raise UserError(f"{path}: video file is empty")
         super().__init__(path, fps)
         self.on_bad_frame = on_bad_frame
-        capture = open_capture(path)
+        capture = open_capture(path, decode_threads=decode_threads)
         if not capture.isOpened():
             capture.release()
             raise UserError(f"{path}: not a video OpenCV can open (corrupt file or unsupported format)")

@@ -1,4 +1,4 @@
-"""The pipeline's ``source:`` options for faults: timeout_s, reconnect, on_bad_frame."""
+"""The pipeline's ``source:`` options for faults (timeout_s, reconnect, on_bad_frame) and decode_threads."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def test_source_options_and_their_defaults(
         ("{uri: 0, reconnect: {attempts: 1.5}}", "source.reconnect.attempts: expected integer, got a number 1.5"),
         ("{uri: 0, reconnect: {max_delay_s: 0}}", "source.reconnect.max_delay_s: value 0 is out of range: must be > 0"),
         ("{uri: 0, on_bad_frame: maybe}", "source.on_bad_frame: expected one of skip, stop; got 'maybe'"),
+        ("{uri: 0, decode_threads: -1}", "source.decode_threads: value -1 is out of range: must be >= 0"),
+        ("{uri: 0, decode_threads: two}", "source.decode_threads: expected integer, got a string 'two'"),
     ],
 )
 def test_bad_source_options_are_one_line_each(tmp_path: Path, source: str, message: str) -> None:
@@ -69,6 +71,7 @@ def test_bad_source_options_are_one_line_each(tmp_path: Path, source: str, messa
     [
         (lambda: SourceSpec(0, timeout_s=0), "source.timeout_s must be > 0 seconds, got 0"),
         (lambda: SourceSpec(0, on_bad_frame="drop"), "source.on_bad_frame must be one of skip, stop, got 'drop'"),
+        (lambda: SourceSpec(0, decode_threads=-2), "source.decode_threads must be an integer >= 0, got -2"),
         (lambda: ReconnectSpec(attempts=-1), "reconnect.attempts must be an integer >= 0, got -1"),
         (lambda: ReconnectSpec(attempts=True), "reconnect.attempts must be an integer >= 0, got True"),
         (lambda: ReconnectSpec(max_delay_s=0), "reconnect.max_delay_s must be > 0 seconds, got 0"),
@@ -78,3 +81,12 @@ def test_specs_check_themselves(make, error: str) -> None:
     with pytest.raises(ValueError) as info:
         make()
     assert str(info.value) == error
+
+
+@pytest.mark.parametrize(
+    ("source", "threads"), [("{uri: 0}", 1), ("{uri: 0, decode_threads: 0}", 0), ("{uri: 0, decode_threads: 3}", 3)]
+)
+def test_decode_threads_default_and_shown(tmp_path: Path, source: str, threads: int) -> None:
+    config = load_pipeline(_pipeline(tmp_path, source))
+    assert config.source.decode_threads == threads
+    assert config.to_dict()["source"]["decode_threads"] == threads

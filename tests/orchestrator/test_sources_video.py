@@ -205,3 +205,22 @@ def test_frames_are_bgr_as_decoded(tmp_path: Path) -> None:
     writer.release()
     frame, _ = VideoFileSource(str(path)).read()
     assert frame.shape == (32, 32, 3) and frame[16, 16, 2] > 200 and frame[16, 16, 0] < 50
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_decode_threads_reach_ffmpeg_and_frames_are_the_same(threads: int) -> None:
+    # One decoding thread by default (SourceSpec.decode_threads): the frames are the same, only the
+    # work moves into the reader thread. An H.264 file: FFmpeg threads its decoder.
+    path = str(shared_path("data/egodex/add_remove_lid_0.mp4"))
+    default = VideoFileSource(path, decode_threads=0)
+    chosen = VideoFileSource(path, decode_threads=threads)
+    try:
+        assert chosen._capture.get(cv2.CAP_PROP_N_THREADS) == threads
+        assert default._capture.get(cv2.CAP_PROP_N_THREADS) >= 1
+        for _ in range(10):
+            a, b = default.read(), chosen.read()
+            assert a is not None and b is not None
+            assert np.array_equal(a[0], b[0]) and a[1] == b[1]
+    finally:
+        default.close()
+        chosen.close()

@@ -38,6 +38,10 @@ def frames(count: int) -> list[np.ndarray]:
         ({"model": "heavy"}, "hands.mediapipe: parameter model: expected one of full, lite; got 'heavy'"),
         ({"max_hands": 0}, "hands.mediapipe: parameter max_hands: value 0 is out of range: must be >= 1"),
         ({"mirrored": "no"}, "hands.mediapipe: parameter mirrored: expected boolean, got a string 'no'"),
+        (
+            {"landmark_model": "heavy"},
+            "hands.mediapipe: parameter landmark_model: expected one of full, lite; got 'heavy'",
+        ),
     ],
 )
 def test_bad_parameters(params: dict, message: str) -> None:
@@ -70,6 +74,27 @@ def test_plugin_gives_the_tracker_results_as_detections(real_models: Path) -> No
             assert dets.labels == ("hand",) * len(hands)
             # the box is the landmarks' extent
             np.testing.assert_allclose(dets.boxes[:, :2], dets.keypoints[:, :, :2].min(axis=1), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("params", "palm", "landmark"),
+    [({}, "full", "full"), ({"model": "lite"}, "lite", "lite"), ({"landmark_model": "lite"}, "full", "lite")],
+)
+def test_landmark_model_may_differ_from_the_palm_detector(
+    real_models: Path, params: dict, palm: str, landmark: str
+) -> None:
+    """``landmark_model`` picks the landmark model alone (the shipped hands_only: full palm, lite landmarks)."""
+    images = frames(4)
+    detector = bind_model_files(MediaPipeHandsDetector(**params), ModelStore(real_models))
+    palm_path, landmark_path = detector.model_paths()
+    assert (palm_path.name, landmark_path.name) == (f"palm_detection_{palm}.tflite", f"hand_landmark_{landmark}.tflite")
+    reference = MediaPipeHands(palm_path, landmark_path)
+    with detector:
+        for image in images:
+            dets, hands = detector.detect(in_channel_order(image, "bgr")), reference.process(image)
+            assert len(dets) == len(hands)
+            if hands:
+                np.testing.assert_array_equal(dets.keypoints, np.stack([h.keypoints for h in hands]))
 
 
 def test_static_images_detect_each_frame_afresh(real_models: Path) -> None:

@@ -151,7 +151,10 @@ ERROR_CASES = {
         detectors:
           hands: {plugin: testing.noop}
         """,
-        ["3: source.url: unknown key 'url'; expected one of: fps, on_bad_frame, reconnect, resize, timeout_s, uri"],
+        [
+            "3: source.url: unknown key 'url'; expected one of: decode_threads, fps, on_bad_frame, reconnect, resize, "
+            "timeout_s, uri"
+        ],
     ),
     "unknown-key-in-schedule": (
         """
