@@ -2,7 +2,8 @@
 
 Both measurements run in the same process, alternating, so the ratio compares like with like:
 
-* baseline: ``cv2.VideoCapture.read`` over the whole video (decode only);
+* baseline: ``cv2.VideoCapture.read`` over the whole video (decode only), with the decoding
+  threads a pipeline uses (``source.decode_threads``' default);
 * pipeline: the runtime with one ``testing.noop`` detector on every frame, deterministic mode,
   no per-frame records (reader thread, RGB conversion, schedule, worker, fusion, summary).
 
@@ -25,8 +26,11 @@ from orchestrator.errors import UserError
 
 
 def decode_fps(video: str, max_frames: int | None) -> float:
-    """Frames per second of decoding ``video`` with OpenCV alone."""
-    capture = cv2.VideoCapture(video)
+    """Frames per second of decoding ``video`` with OpenCV alone, on the pipeline's decoding threads."""
+    from orchestrator.config.spec import SourceSpec
+    from orchestrator.sources.capture import open_capture
+
+    capture = open_capture(video, decode_threads=SourceSpec.decode_threads)
     if not capture.isOpened():
         raise UserError(f"{video}: not a video OpenCV can open")
     frames = 0
