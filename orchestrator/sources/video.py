@@ -26,6 +26,7 @@ import os
 import cv2
 import numpy as np
 
+from orchestrator.config.spec import SourceSpec
 from orchestrator.errors import UserError
 from orchestrator.sources.base import Source
 from orchestrator.sources.capture import SharedCapture, open_capture
@@ -45,7 +46,7 @@ def stated_fps(capture: SharedCapture | cv2.VideoCapture) -> float | None:
 
 class VideoFileSource(Source):
     """A video file; ``on_bad_frame`` is ``skip`` (default) or ``stop``; ``decode_threads``: FFmpeg's
-    decoding threads (1 by default, see `orchestrator.config.SourceSpec`; 0: FFmpeg's choice).
+    decoding threads (`SourceSpec`'s default, 1; 0: FFmpeg's choice).
 
     Raises `UserError` naming the path when the file is missing, unreadable, empty, not a video
     OpenCV can open (``no_moov.mp4``) or has no frame that decodes.
@@ -54,7 +55,11 @@ class VideoFileSource(Source):
     kind = "video"
 
     def __init__(
-        self, path: str, fps: float | None = None, on_bad_frame: str = "skip", decode_threads: int = 1
+        self,
+        path: str,
+        fps: float | None = None,
+        on_bad_frame: str = SourceSpec.on_bad_frame,
+        decode_threads: int = SourceSpec.decode_threads,
     ) -> None:
         if not os.path.exists(path):
             raise UserError(f"{path}: no such video file")
