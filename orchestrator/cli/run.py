@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if multi and (args.display or args.video_out):
         raise UserError(f"{args.pipeline}: --display and --video-out show one stream; this pipeline has sources:")
     target = args.events if args.events is not None else config.outputs.events
-    if isinstance(runtime, MultiRuntime):
+    if multi:
         sources = {f"source of stream {name}": uri for name, uri in runtime.source_uris.items()}
     else:
         sources = {"source": runtime.source_uri}
