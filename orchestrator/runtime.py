@@ -318,8 +318,14 @@ class Runtime:
         finished = False
         try:
             fuse = self._fuse_realtime if realtime else self._fuse_deterministic
-            for record in fuse(store, board, counters, names, threads):
-                yield stream.stamp(record)
+            last_frame = None
+            try:
+                for record in fuse(store, board, counters, names, threads):
+                    last_frame = getattr(record, "frame", last_frame)
+                    yield stream.stamp(record)
+            except Exception as exc:  # a bug in tracking or relations: end like a failed worker, with a summary
+                after = "before the first frame" if last_frame is None else f"after frame {last_frame}"
+                self._fail(f"fusing the detectors' results failed {after}: {type(exc).__name__}: {exc}")
             for record in self._start(None):  # no frame came: the header still opens the stream
                 yield stream.stamp(record)
             finished = True

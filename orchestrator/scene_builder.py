@@ -144,10 +144,10 @@ class SceneBuilder:
         )
         active: tuple[ActiveRelation, ...] = ()
         if self.relations is not None:
-            records += self.relations.update(frame_index, time_s, hands, objects)
+            records += self.relations.update(frame_index, time_s, hands, objects, frame_size=size)
             active = self.relations.active()
-            # The scene shows carried objects too (moved with the hand: clipped like tracks).
-            objects = objects + tracks_in_frame(tuple(self.relations.carried_objects()), size)
+            # The scene shows carried objects too (moved with the hand, inside the frame).
+            objects = objects + self.relations.carried_objects()
         self.scene = Scene(
             frame_index=frame_index,
             time_s=time_s,

@@ -30,7 +30,10 @@ keyed by ``(relation name, hand track id, object track id)``. Rules, per key:
   count as frames of the relation (its duration), not in its scores, and the end record says how
   many there were (``carried_frames``). After ``n`` carried frames in a row without the object,
   the relation ends ``object_lost``, dated at its last carried frame (a lost track still reported
-  is judged by the predicate again instead).
+  is judged by the predicate again instead). Given the frame size (``update(..., frame_size=)``,
+  as the application does), the carried box is clipped to the frame, and an object whose
+  carried box would lie wholly outside it (carried out of view) is not carried: as if its
+  carried frames had run out.
   A new object track away from the carried box, with the carried object's label and about its
   size (box diagonal within a factor 1.5), is the object put down elsewhere: the relation ends
   ``released`` on that frame, dated at its last carried frame.
@@ -97,6 +100,7 @@ from dataclasses import dataclass
 
 from detectors.geometry import Box, center, covered_share, diagonal, iou
 from orchestrator.events import Record, RelationEndRecord, RelationStartRecord, RelationUpdateRecord
+from orchestrator.frame_bounds import track_in_frame
 from orchestrator.relations.predicates import PairContext, history_frames
 from orchestrator.relations.spec import NotHandSpec, RelationSpec, RelationsSpec
 from orchestrator.scene import ActiveRelation
@@ -226,6 +230,8 @@ class RelationEngine:
         self._objects: dict[int, Track] = {}
         # Carried objects of the last frame, by key (see `carried_objects`).
         self._carried: dict[_Key, Track] = {}
+        # The frame size of the last `update`, which carried boxes stay inside (None: unbounded).
+        self._frame_size: tuple[int, int] | None = None
         # Relations waiting for a lost track's successor on the last frame, by key: the reason they
         # end with if none comes (``hand_lost`` / ``object_lost``).
         self._waiting: dict[_Key, str] = {}
@@ -269,11 +275,20 @@ class RelationEngine:
         return tuple(by_id[i] for i in sorted(by_id))
 
     # ------------------------------------------------------------------ the per-frame step
-    def update(self, frame_index: int, time_s: float, hands: Sequence[Track], objects: Sequence[Track]) -> list[Record]:
+    def update(
+        self,
+        frame_index: int,
+        time_s: float,
+        hands: Sequence[Track],
+        objects: Sequence[Track],
+        frame_size: tuple[int, int] | None = None,
+    ) -> list[Record]:
         """Advance to ``frame_index`` with this frame's hand and object tracks; returns the records it decided.
 
-        Raises `ValueError` for a frame not after the previous one, a time going backwards, or a
-        track id given twice; `RuntimeError` after `finish` (call `reset` to start over).
+        ``frame_size`` is ``(width, height)`` in pixels: carried boxes are kept inside it (see the
+        module doc); None leaves them unbounded. Raises `ValueError` for a frame not after the
+        previous one, a time going backwards, or a track id given twice; `RuntimeError` after
+        `finish` (call `reset` to start over).
         """
         self._check_step(frame_index, time_s, strict=True)
         hands_by_id = _by_id(hands, "hand")
@@ -282,6 +297,7 @@ class RelationEngine:
         frame_index, time_s = int(frame_index), float(time_s)
         self._last_frame, self._last_time = frame_index, time_s
         self._hands, self._objects = hands_by_id, objects_by_id
+        self._frame_size = frame_size
         if self._history_len:
             self._remember_centres(self._hand_centres, hands_by_id)
             self._remember_centres(self._object_centres, objects_by_id)
@@ -301,8 +317,8 @@ class RelationEngine:
             hand_here, object_here = key[1] in hands_by_id, key[2] in objects_by_id
             reason = "hand_lost" if not hand_here else "object_lost"
             carriable = state.active and hand_here and state.object_track is not None
-            if carriable and state.carried_frames < relation.max_carried_frames:
-                self._carried[key] = self._carried_track(state, hands_by_id[key[1]], state.carried_frames + 1)
+            under_bound = carriable and state.carried_frames < relation.max_carried_frames
+            if under_bound and self._carry(key, state, hands_by_id):
                 continue
             # One of the two tracks may have been replaced by a successor (a carried object that ran
             # out of frames is gone, though): wait, unless the grace is over (decided after the take-up).
@@ -328,7 +344,7 @@ class RelationEngine:
                 and state.object_track is not None
                 and state.carried_frames < self.spec.relations[key[0]].max_carried_frames
             ):
-                self._carried[key] = self._carried_track(state, hands_by_id[key[1]], state.carried_frames + 1)
+                self._carry(key, state, hands_by_id)
         self._take_up_carried(objects_by_id, hand_like)
         for key in self._seen_elsewhere(objects_by_id, hand_like):
             state = self._pairs.pop(key)
@@ -481,6 +497,16 @@ class RelationEngine:
         return allowed
 
     # ------------------------------------------------------------------ carrying
+    def _carry(self, key: _Key, state: _PairState, hands: dict[int, Track]) -> bool:
+        """Carry ``key``'s object on this frame, unless its carried box lies wholly outside the frame."""
+        track: Track | None = self._carried_track(state, hands[key[1]], state.carried_frames + 1)
+        if self._frame_size is not None:
+            track = track_in_frame(track, self._frame_size)
+        if track is None:
+            return False
+        self._carried[key] = track
+        return True
+
     @staticmethod
     def _carried_track(state: _PairState, hand: Track, carried_frames: int) -> Track:
         """The object of ``state`` moved with ``hand`` since it was last seen, as a predicted track."""

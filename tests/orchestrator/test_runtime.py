@@ -23,6 +23,7 @@ from orchestrator.config import load_pipeline
 from orchestrator.errors import PipelineError, UserError
 from orchestrator.events import dumps
 from orchestrator.runtime import Runtime
+from trackers.sort import SortTracker
 
 SHARED = REPO_ROOT.parent / "shared"
 
@@ -215,6 +216,41 @@ def test_worker_exception_stops_the_run_naming_detector_and_frame(tmp_path: Path
     assert records[0]["type"] == "stream.start"
     assert [r["frame"] for r in records[1:-1]] == list(range(12))
     assert records[-1]["status"] == "error" and "frame 12" in records[-1]["error"]
+
+
+def test_a_failure_in_fusion_ends_the_run_with_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug in tracking or relations (the application's own code, after the workers) stops the run
+    # like a failed worker: records so far, then a summary that says what failed, then the error.
+    video = make_video(tmp_path / "clip.avi", frames=30)
+    fixture = write_fixture(tmp_path / "boxes.yaml", _scripted_frames(30), labels=("hand", "cup"))
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        f"""
+        version: 1
+        source: {{uri: {video.name}}}
+        detectors:
+          hands: {{plugin: testing.scripted, params: {{fixture: {fixture.name}}}}}
+        tracker: {{type: sort, detector: hands}}
+        outputs: {{records: [tracks]}}
+        """,
+    )
+    update = SortTracker.update
+
+    def failing(self: SortTracker, frame_index: int, *args: Any, **kwargs: Any) -> Any:
+        if frame_index == 7:
+            raise ValueError("broken on purpose")
+        return update(self, frame_index, *args, **kwargs)
+
+    monkeypatch.setattr(SortTracker, "update", failing)
+    records: list[dict[str, Any]] = []
+    message = r"fusing the detectors' results failed after frame 6: ValueError: broken on purpose"
+    with pytest.raises(PipelineError, match=message):
+        for record in Runtime(load_pipeline(pipeline)).records():
+            records.append(record)
+    validate_records(records)
+    assert [r["frame"] for r in records[1:-1]] == list(range(7))
+    assert records[-1]["type"] == "summary" and records[-1]["status"] == "error"
+    assert "broken on purpose" in records[-1]["error"]
 
 
 def test_worker_crash_through_the_cli_leaves_valid_output(tmp_path: Path, run_cli: Any) -> None:

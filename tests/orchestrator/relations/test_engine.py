@@ -758,3 +758,30 @@ def test_a_lost_track_never_takes_a_relation_over() -> None:
         scene_ids = {o.track_id for o in objects} | {o.track_id for o in engine.carried_objects()}
         assert {r.object_track.track_id for r in engine.active()} <= scene_ids, frame
     assert 5 in {r.object_track.track_id for r in engine.active()}  # the cup is still carried
+
+
+@pytest.mark.parametrize(
+    ("frame_size", "expected_box", "reason"),
+    [
+        # The hand moves up 130 px to the top edge: the cup, carried with it, would be at y -10..50.
+        ((640, 480), (120.0, 0.0, 180.0, 50.0), "end_of_stream"),  # clipped to the frame, still carried
+        # Found on cards_topdown_0 (the table scene, lite palm detector every 4th frame): a cup carried
+        # by a hand at the top edge went wholly above the frame; the scene left the box out, the
+        # relation still named it (ValueError building the Scene). Out of view is not carried.
+        ((640, 480), None, "object_lost"),
+    ],
+)
+def test_a_carried_box_stays_in_the_frame(frame_size: tuple[int, int], expected_box: tuple | None, reason: str) -> None:
+    engine = RelationEngine(carrying_spec(10), FPS)
+    rise = 130.0 if expected_box is not None else 190.0  # 190 px: the cup at y -70..-10, wholly outside
+    frames = [([hand()], [obj()]), ([hand()], [obj()]), ([hand(box=(100.0, 100 - rise, 200.0, 200 - rise))], [])]
+    records: list[Record] = []
+    for frame, (hands, objects) in enumerate(frames):
+        records += engine.update(frame, frame / FPS, hands, objects, frame_size=frame_size)
+        scene_ids = {o.track_id for o in objects} | {o.track_id for o in engine.carried_objects()}
+        assert {r.object_track.track_id for r in engine.active()} <= scene_ids, frame
+    carried = engine.carried_objects()
+    assert [o.box for o in carried] == ([pytest.approx(expected_box)] if expected_box is not None else [])
+    assert [r.object_track.box for r in engine.active()] == [o.box for o in carried]
+    records += engine.finish(2, 0.2)
+    assert [r.reason for r in records if r.type == "relation.end"] == [reason]
