@@ -42,6 +42,14 @@ _CLASS_PARAMS = {
         "type": "boolean",
         "description": "suppress overlapping boxes whatever their class (one label per object); default false",
     },
+    "input_size": {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 128, "maximum": 1024, "multipleOf": 32},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "[width, height] the frame is stretched to: [512, 512] (the model's own, the default) or "
+        "[512, 384], which the model store also builds (COCO's 4:3; three quarters of the work)",
+    },
     "class_thresholds": {
         "type": "object",
         "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
@@ -63,6 +71,9 @@ class CenterNetDetector(StoreModelDetector):
         classes: keep only these class names; unknown names are an error suggesting the closest valid ones.
         class_thresholds: class name → minimum score.
         nms_across_classes: suppress overlapping boxes of different classes too (one label per object).
+        input_size: ``(width, height)`` the frame is stretched to; ``(512, 512)`` is the model's own,
+            others run a LiteRT fp32 build at that size, which the model store makes for the sizes
+            its manifest lists (``(512, 384)``); `load` raises `ModelError` for one not built.
     """
 
     model_name = "objects.coco.centernet"
@@ -82,9 +93,12 @@ class CenterNetDetector(StoreModelDetector):
         classes: Sequence[str] | None = None,
         class_thresholds: Mapping[str, float] | None = None,
         nms_across_classes: bool = False,
+        input_size: Sequence[int] | None = None,
     ) -> None:
         extra: dict[str, Any] = {"classes": list(classes)} if classes is not None else {}
         extra["nms_across_classes"] = nms_across_classes
+        if input_size is not None:
+            extra["input_size"] = list(input_size)
         if class_thresholds is not None:
             extra["class_thresholds"] = dict(class_thresholds)
         super().__init__(score_threshold, nms_iou, max_detections, runtime, precision, num_threads, **extra)
@@ -93,6 +107,8 @@ class CenterNetDetector(StoreModelDetector):
         self.classes = tuple(classes) if classes is not None else None
         self.class_thresholds = dict(class_thresholds or {})
         self.nms_across_classes = bool(nms_across_classes)
+        if input_size is not None:
+            self.input_size = (int(input_size[0]), int(input_size[1]))
         self._thresholds = np.full(len(self.labels), self.score_threshold, np.float64)
         for name, value in self.class_thresholds.items():
             self._thresholds[index[name]] = value

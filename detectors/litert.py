@@ -50,7 +50,11 @@ def convert(
 
     graph = tf.Graph()
     with graph.as_default():
-        tf.compat.v1.import_graph_def(graph_def, name="")
+        try:
+            tf.compat.v1.import_graph_def(graph_def, name="")
+        except ValueError as exc:  # shapes that do not fit together (a graph resized to a size it cannot take)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ConversionError(f"cannot convert: the graph does not fit together ({first})") from None
     try:
         in_tensors = [graph.get_tensor_by_name(tensor_name(n)) for n in inputs]
         out_tensors = [graph.get_tensor_by_name(tensor_name(n)) for n in outputs]

@@ -138,10 +138,21 @@ class StoreModelDetector(Detector):
                 f"{self.model_name}: no model files bound; the application passes them with bind_model_files() "
                 "before load()"
             )
+        size = tuple(self.input_size) if self.input_size is not None else None
+        other_size = size is not None and files.input_size is not None and size != tuple(files.input_size)
         if self.precision == "auto":
             # The fastest build whose accuracy holds: int8 once it has been built.
-            self.precision = "int8" if "int8" in files.precisions else "fp32"
-        path = files.path(self.runtime, self.precision)
+            self.precision = "int8" if "int8" in files.precisions and not other_size else "fp32"
+        if other_size:
+            assert size is not None
+            if (self.runtime, self.precision) != ("litert", "fp32"):
+                raise ModelError(
+                    f"{self.model_name}: input_size {size[0]}x{size[1]} is built for runtime litert at precision "
+                    f"fp32 only, got runtime {self.runtime}, precision {self.precision}"
+                )
+            path = files.path_at_size((size[0], size[1]))
+        else:
+            path = files.path(self.runtime, self.precision)
         inputs, outputs = [files.input_tensor], list(files.outputs)
         if self.runtime == "tf":
             from detectors.tfjs import TFGraphRunner, read_graph_def

@@ -70,6 +70,10 @@ class ModelFiles:
             empty for a single converted model. Read with `path_of`.
         package: ``package@version`` of the package the files came from (``handtrackjs@0.0.13``),
             for the plugin's `detectors.detector.Provenance`; empty when not known.
+        input_size: ``(width, height)`` of the model's own input, the size of the files in
+            ``paths``; None when not known.
+        other_sizes: ``(width, height)`` → a LiteRT fp32 build of the same model at that input
+            size (a fully convolutional model rebuilt with its size constants rescaled).
 
     Raises:
         ModelError: on construction, an empty ``name``, a ``paths``/``extra`` value that is not a
@@ -83,11 +87,13 @@ class ModelFiles:
     missing: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
     extra: Mapping[str, Path] = field(default_factory=dict, repr=False)
     package: str = ""
+    input_size: tuple[int, int] | None = None
+    other_sizes: Mapping[tuple[int, int], Path] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ModelError("ModelFiles: empty model name")
-        for key, value in (*self.paths.items(), *self.extra.items()):
+        for key, value in (*self.paths.items(), *self.extra.items(), *self.other_sizes.items()):
             if not isinstance(value, Path):
                 raise ModelError(f"{self.name}: model file for {key!r} is {value!r}, not a pathlib.Path")
         if any(not isinstance(role, str) or not role for role in self.extra):
@@ -96,6 +102,7 @@ class ModelFiles:
         object.__setattr__(self, "paths", MappingProxyType(dict(self.paths)))
         object.__setattr__(self, "missing", MappingProxyType(dict(self.missing)))
         object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        object.__setattr__(self, "other_sizes", MappingProxyType(dict(self.other_sizes)))
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -112,6 +119,31 @@ class ModelFiles:
             return self.extra[role]
         known = ", ".join(self.extra) or "(none: this model is one converted file; use path(runtime, precision))"
         raise ModelError(f"{self.name}: no model file with role {role!r}; roles: {known}")
+
+    def path_at_size(self, size: tuple[int, int]) -> Path:
+        """The LiteRT fp32 file for input ``size`` (``(width, height)``): the model's own or an ``other_sizes`` build.
+
+        Raises:
+            ModelError: no build at that size; the message lists the sizes there are.
+
+        Example:
+            >>> files = ModelFiles("m", "x:0", ("y:0",), {("litert", "fp32"): Path("m/model.fp32.tflite")},
+            ...                    input_size=(512, 512), other_sizes={(512, 384): Path("m/model.fp32.512x384.tflite")})
+            >>> files.path_at_size((512, 384)).name
+            'model.fp32.512x384.tflite'
+            >>> files.path_at_size((640, 480))
+            Traceback (most recent call last):
+            ...
+            detectors.errors.ModelError: m: no build at input size 640x480; built: 512x512, 512x384
+        """
+        size = (int(size[0]), int(size[1]))
+        if size == self.input_size:
+            return self.path("litert", "fp32")
+        if size in self.other_sizes:
+            return self.other_sizes[size]
+        sizes = ([self.input_size] if self.input_size else []) + list(self.other_sizes)
+        built = ", ".join(f"{w}x{h}" for w, h in sizes)
+        raise ModelError(f"{self.name}: no build at input size {size[0]}x{size[1]}; built: {built or 'none'}")
 
     @property
     def precisions(self) -> tuple[str, ...]:

@@ -383,6 +383,67 @@ def cut_graph(
     return prune(work, outputs)
 
 
+#: How an element of a size constant follows the input (see `resize_input`).
+SIZE_SCALES = ("h", "w", "hw", "1")
+
+
+def resize_input(
+    graph_def: GraphDef,
+    input_tensor: str,
+    own_size: tuple[int, int],
+    size: tuple[int, int],
+    constants: Mapping[str, Sequence[str]],
+) -> GraphDef:
+    """The graph for another input ``size``: its ``Placeholder`` and its size constants rescaled.
+
+    A fully convolutional detector runs at any input size whose strides divide it, but a frozen
+    graph holds sizes worked out for its own input as constants: upsampling targets, the output
+    grid's width used to decode an index, the number of grid cells in a reshape. ``constants``
+    names each such ``Const`` node and, per element, how it follows the input: ``"h"`` (with the
+    height), ``"w"`` (width), ``"hw"`` (their product) or ``"1"`` (kept). Sizes are
+    ``(width, height)`` in pixels; ``own_size`` is the one the graph was made for.
+
+    Raises:
+        TfjsError: no such input or constant node, an element count that does not match, or a
+            size the graph's strides do not divide (a rescaled value that is not a whole number).
+
+    Example:
+        >>> resized = resize_input(gd, "images:0", (512, 512), (512, 384), {"grid_width": ["w"]})
+        ... # doctest: +SKIP
+    """
+    own_w, own_h = (int(v) for v in own_size)
+    new_w, new_h = (int(v) for v in size)
+    factors = {"h": (new_h, own_h), "w": (new_w, own_w), "hw": (new_h * new_w, own_h * own_w), "1": (1, 1)}
+    input_node = tensor_name(input_tensor).partition(":")[0]
+    work = GraphDef()
+    work.CopyFrom(graph_def)
+    nodes = {node.name: node for node in work.node}
+    node = nodes.get(input_node)
+    if node is None or node.op != "Placeholder":
+        raise TfjsError(f"cannot resize the input: {input_tensor!r} is not a placeholder of the graph")
+    node.attr["shape"].shape.CopyFrom(tf.TensorShape([1, new_h, new_w, 3]).as_proto())
+    for name, scales in constants.items():
+        const = nodes.get(name)
+        if const is None or const.op != "Const":
+            raise TfjsError(f"cannot resize the input: no constant node named {name!r}")
+        value = tf.make_ndarray(const.attr["value"].tensor)
+        if value.size != len(scales) or any(scale not in factors for scale in scales):
+            raise TfjsError(
+                f"cannot resize the input: constant {name!r} has {value.size} element(s), given scales {list(scales)}"
+            )
+        flat = value.reshape(-1).astype(np.int64)
+        for i, scale in enumerate(scales):
+            numerator, denominator = factors[scale]
+            if (int(flat[i]) * numerator) % denominator:
+                raise TfjsError(
+                    f"cannot resize the input to {new_w}x{new_h}: constant {name!r} ({int(flat[i])} at "
+                    f"{own_w}x{own_h}) would not be a whole number; use a size the model's strides divide"
+                )
+            flat[i] = int(flat[i]) * numerator // denominator
+        const.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(flat.reshape(value.shape).astype(value.dtype)))
+    return work
+
+
 def prune(graph_def: GraphDef, outputs: Iterable[str]) -> GraphDef:
     """Keep only the nodes ``outputs`` depend on (data and control inputs), in the original order."""
     nodes = {node.name: node for node in graph_def.node}

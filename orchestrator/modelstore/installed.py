@@ -9,6 +9,9 @@ and how an int8 build was calibrated.
 Example:
     >>> tflite_file("int8")
     'model.int8.tflite'
+
+A converted model whose manifest lists ``input.other_sizes`` also holds a LiteRT fp32 build per
+such size (``model.fp32.512x384.tflite``).
 """
 
 from __future__ import annotations
@@ -29,9 +32,14 @@ INSTALL_HINT = (
 )
 
 
-def tflite_file(precision: str) -> str:
-    """The LiteRT file name for a precision: ``model.fp32.tflite``, ``model.int8.tflite``."""
-    return f"model.{precision}.tflite"
+def tflite_file(precision: str, size: tuple[int, int] | None = None) -> str:
+    """The LiteRT file name for a precision, and an input size other than the model's own.
+
+    Example:
+        >>> tflite_file("fp32", (512, 384))
+        'model.fp32.512x384.tflite'
+    """
+    return f"model.{precision}.tflite" if size is None else f"model.{precision}.{size[0]}x{size[1]}.tflite"
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,15 @@ class InstalledModel:
             )
         return self.directory / tflite_file(precision)
 
+    def other_size_files(self) -> dict[tuple[int, int], Path]:
+        """``(width, height)`` → the installed LiteRT fp32 build at that input size (those the record lists)."""
+        files = self.record.get("files", {})
+        return {
+            size: self.directory / tflite_file("fp32", size)
+            for size in self.manifest.other_sizes
+            if tflite_file("fp32", size) in files
+        }
+
     def model_files(self) -> ModelFiles:
         """The value a detector plugin loads from: a path, or the reason there is none, per (runtime, precision).
 
@@ -123,6 +140,8 @@ class InstalledModel:
             missing,
             extra=self.role_files(),
             package=self.package_spec,
+            input_size=self.manifest.input_size,
+            other_sizes=self.other_size_files(),
         )
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -139,6 +140,10 @@ class ModelManifest:
     path: Path
     description: str = ""
     litert_files: tuple[PackageFile, ...] = field(default=(), repr=False)
+    #: Further LiteRT fp32 builds of a converted model, at these ``(width, height)`` input sizes.
+    other_sizes: tuple[tuple[int, int], ...] = ()
+    #: Const node name → how each element follows the input size (`detectors.tfjs.resize_input`).
+    size_constants: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         where = f"{self.path}: "
@@ -155,6 +160,10 @@ class ModelManifest:
                 raise UserError(where + "files: a converted model (graph) lists tfjs file names only")
             if self.graph not in self.files:
                 raise UserError(where + f"graph: {self.graph!r} is not one of the listed files")
+        if self.other_sizes and self.graph is None:
+            raise UserError(where + "input.other_sizes: only a converted model (graph) is built at other sizes")
+        if self.input_size in self.other_sizes:
+            raise UserError(where + f"input.other_sizes: {list(self.input_size)} is the model's own size")
 
     @property
     def converted(self) -> bool:
@@ -233,6 +242,8 @@ class ModelManifest:
             path=path,
             description=data.get("description", ""),
             litert_files=litert_files,
+            other_sizes=tuple((int(w), int(h)) for w, h in data["input"].get("other_sizes", ())),
+            size_constants={k: tuple(v) for k, v in data["input"].get("size_constants", {}).items()},
         )
 
 

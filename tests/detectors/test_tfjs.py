@@ -145,3 +145,55 @@ def test_weight_without_a_const_node_is_an_error(tmp_path: Path, tiny_tfjs: Tiny
     (tmp_path / "model.json").write_text(json.dumps(model))
     with pytest.raises(TfjsError, match="weight 'renamed' has no Const node"):
         tfjs.load_graph_def(tmp_path / "model.json")
+
+
+def _resizable_graph():
+    """input [1, 8, 8, 3] -> 2x bilinear upsampling (size constant [16, 16]) -> reshape to [1, 16*16*3]."""
+    av = tf.compat.v1.AttrValue
+    f32 = av(type=tf.float32.as_datatype_enum)
+    gd = tf.compat.v1.GraphDef()
+
+    def const(name: str, value: np.ndarray):
+        node = tf.compat.v1.NodeDef(name=name, op="Const")
+        node.attr["dtype"].CopyFrom(av(type=tf.as_dtype(value.dtype).as_datatype_enum))
+        node.attr["value"].CopyFrom(av(tensor=tf.make_tensor_proto(value)))
+        return node
+
+    placeholder = tf.compat.v1.NodeDef(name="input", op="Placeholder")
+    placeholder.attr["dtype"].CopyFrom(f32)
+    placeholder.attr["shape"].CopyFrom(av(shape=tf.TensorShape([1, 8, 8, 3]).as_proto()))
+    up = tf.compat.v1.NodeDef(name="up", op="ResizeBilinear", input=["input", "up/size"])
+    up.attr["T"].CopyFrom(f32)
+    flat = tf.compat.v1.NodeDef(name="output", op="Reshape", input=["up", "flat/shape"])
+    flat.attr["T"].CopyFrom(f32)
+    sizes = [const("up/size", np.array([16, 16], np.int32)), const("flat/shape", np.array([1, 768], np.int32))]
+    gd.node.extend([placeholder, sizes[0], up, sizes[1], flat])
+    return gd
+
+
+def test_resize_input_rescales_the_size_constants() -> None:
+    constants = {"up/size": ["h", "w"], "flat/shape": ["1", "hw"]}
+    resized = tfjs.resize_input(_resizable_graph(), "input:0", (8, 8), (12, 4), constants)
+    x = np.random.default_rng(2).uniform(0, 1, (1, 4, 12, 3)).astype(np.float32)
+    expected = tf.reshape(tf.compat.v1.image.resize_bilinear(x, [8, 24]), [1, -1]).numpy()
+    got = _run(resized, x)
+    assert got.shape == (1, 8 * 24 * 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    unchanged = tfjs.resize_input(_resizable_graph(), "input:0", (8, 8), (8, 8), constants)
+    assert unchanged == _resizable_graph()
+
+
+@pytest.mark.parametrize(
+    ("size", "constants", "message"),
+    [
+        ((12, 12), {"flat/shape": ["h", "hw"]}, r"to 12x12: constant 'flat/shape' \(1 at 8x8\) would not be a whole"),
+        ((16, 16), {"nope": ["h"]}, r"no constant node named 'nope'"),
+        ((16, 16), {"up/size": ["h"]}, r"constant 'up/size' has 2 element\(s\), given scales \['h'\]"),
+        ((16, 16), {"up/size": ["h", "x"]}, r"given scales \['h', 'x'\]"),
+    ],
+)
+def test_resize_input_errors(size: tuple[int, int], constants: dict, message: str) -> None:
+    with pytest.raises(TfjsError, match=message):
+        tfjs.resize_input(_resizable_graph(), "input:0", (8, 8), size, constants)
+    with pytest.raises(TfjsError, match="'up:0' is not a placeholder"):
+        tfjs.resize_input(_resizable_graph(), "up:0", (8, 8), (16, 16), {})

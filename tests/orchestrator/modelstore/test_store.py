@@ -292,3 +292,43 @@ def test_model_files_for_the_plugins(tiny_package: SimpleNamespace) -> None:
 def test_pull_without_npm_is_a_user_error(tiny_package: SimpleNamespace) -> None:
     with pytest.raises(UserError, match="no-such-npm not found"):
         tiny_package.store().pull(npm="no-such-npm")
+
+
+@pytest.mark.parametrize(
+    ("input_section", "message"),
+    [
+        ({"other_sizes": [[16, 16]]}, r"tiny\.yaml: input: 'size_constants' is a dependency of 'other_sizes'"),
+        (
+            {"other_sizes": [[8, 8]], "size_constants": {"flat/shape": ["1", "hw"]}},
+            r"tiny\.yaml: input\.other_sizes: \[8, 8\] is the model's own size",
+        ),
+        (
+            {"other_sizes": [[16, 16]], "size_constants": {"flat/shape": ["1", "x"]}},
+            r"input/size_constants/flat/shape/1: 'x' is not one of",
+        ),
+    ],
+)
+def test_bad_other_sizes_name_file_and_field(tiny_package: SimpleNamespace, input_section: dict, message: str) -> None:
+    tiny_package.pin(tiny_package.tarball, input={"tensor": "input:0", "size": [8, 8], **input_section})
+    with pytest.raises(UserError, match=message):
+        tiny_package.store().manifests()
+
+
+def test_other_sizes_the_graph_cannot_take_are_refused_and_missing_ones_reported(tiny_package: SimpleNamespace) -> None:
+    store = tiny_package.store()
+    store.import_tarballs([tiny_package.tarball])
+    # The tiny model ends in a dense layer over 256 features: not fully convolutional.
+    sized = {"other_sizes": [[16, 16]], "size_constants": {"flat/shape": ["1", "hw"]}}
+    tiny_package.pin(tiny_package.tarball, input={"tensor": "input:0", "size": [8, 8], **sized})
+    (checked,) = tiny_package.store().verify()
+    assert checked.problems == (
+        "installed without model.fp32.16x16.tflite (the manifest lists its input size): re-import it",
+    )
+    with pytest.raises(UserError) as info:
+        tiny_package.store().import_tarballs([tiny_package.tarball])
+    assert str(info.value).startswith(
+        "tiny.yaml: input.other_sizes 16x16 of tiny.model: cannot convert: the graph does not fit together "
+        "(Dimensions must be equal, but are 1024 and 256"
+    )
+    assert cache_leftovers(tiny_package.cache) == ["tiny.model"]  # the earlier install is kept as it was
+    assert tiny_package.store().installed("tiny.model").other_size_files() == {}
