@@ -195,19 +195,24 @@ def test_realtime_fusion_behind_evicts_and_counts_frames(tmp_path: Path) -> None
     assert runtime.peak_frames_held <= 2
 
 
-def test_worker_exception_stops_the_run_naming_detector_and_frame(tmp_path: Path) -> None:
+def _hands_pipeline(tmp_path: Path, hands_params: str = "", rest: str = "outputs: {records: [detections]}") -> Path:
+    """A 30-frame clip, the scripted hand (and cup) boxes as detector ``hands``, then ``rest`` of the YAML."""
     video = make_video(tmp_path / "clip.avi", frames=30)
     fixture = write_fixture(tmp_path / "boxes.yaml", _scripted_frames(30), labels=("hand", "cup"))
-    pipeline = write_pipeline(
+    return write_pipeline(
         tmp_path / "p.yaml",
         f"""
         version: 1
         source: {{uri: {video.name}}}
         detectors:
-          hands: {{plugin: testing.scripted, params: {{fixture: {fixture.name}, fail_at_frame: 12}}}}
-        outputs: {{records: [detections]}}
+          hands: {{plugin: testing.scripted, params: {{fixture: {fixture.name}{hands_params}}}}}
+        {rest}
         """,
     )
+
+
+def test_worker_exception_stops_the_run_naming_detector_and_frame(tmp_path: Path) -> None:
+    pipeline = _hands_pipeline(tmp_path, ", fail_at_frame: 12")
     records: list[dict[str, Any]] = []
     with pytest.raises(PipelineError, match=r"detector 'hands' \(testing.scripted\) failed on frame 12"):
         for record in Runtime(load_pipeline(pipeline)).records():
@@ -221,19 +226,8 @@ def test_worker_exception_stops_the_run_naming_detector_and_frame(tmp_path: Path
 def test_a_failure_in_fusion_ends_the_run_with_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A bug in tracking or relations (the application's own code, after the workers) stops the run
     # like a failed worker: records so far, then a summary that says what failed, then the error.
-    video = make_video(tmp_path / "clip.avi", frames=30)
-    fixture = write_fixture(tmp_path / "boxes.yaml", _scripted_frames(30), labels=("hand", "cup"))
-    pipeline = write_pipeline(
-        tmp_path / "p.yaml",
-        f"""
-        version: 1
-        source: {{uri: {video.name}}}
-        detectors:
-          hands: {{plugin: testing.scripted, params: {{fixture: {fixture.name}}}}}
-        tracker: {{type: sort, detector: hands}}
-        outputs: {{records: [tracks]}}
-        """,
-    )
+    tracked = "tracker: {type: sort, detector: hands}\n        outputs: {records: [tracks]}"
+    pipeline = _hands_pipeline(tmp_path, rest=tracked)
     update = SortTracker.update
 
     def failing(self: SortTracker, frame_index: int, *args: Any, **kwargs: Any) -> Any:
@@ -254,18 +248,7 @@ def test_a_failure_in_fusion_ends_the_run_with_a_summary(tmp_path: Path, monkeyp
 
 
 def test_worker_crash_through_the_cli_leaves_valid_output(tmp_path: Path, run_cli: Any) -> None:
-    video = make_video(tmp_path / "clip.avi", frames=30)
-    fixture = write_fixture(tmp_path / "boxes.yaml", _scripted_frames(30), labels=("hand", "cup"))
-    pipeline = write_pipeline(
-        tmp_path / "p.yaml",
-        f"""
-        version: 1
-        source: {{uri: {video.name}}}
-        detectors:
-          hands: {{plugin: testing.scripted, params: {{fixture: {fixture.name}, fail_at_frame: 5}}}}
-        outputs: {{records: [detections], events: out.jsonl}}
-        """,
-    )
+    pipeline = _hands_pipeline(tmp_path, ", fail_at_frame: 5", "outputs: {records: [detections], events: out.jsonl}")
     result = run_cli("run", pipeline, cwd=tmp_path)
     assert result.returncode == 1
     assert "error: detector 'hands' (testing.scripted) failed on frame 5: RuntimeError" in result.stderr
