@@ -161,7 +161,14 @@ class StoreModelDetector(Detector):
         else:
             from detectors.litert import LiteRTModel
 
-            self._runner = LiteRTModel(path, self.num_threads, outputs)
+            runner = LiteRTModel(path, self.num_threads, outputs)
+            width, height = self.input_size if self.input_size is not None else (None, None)
+            shape = runner.input_shapes[0] if runner.input_shapes else ()
+            if width is not None and (len(shape) != 4 or (shape[1], shape[2]) != (height, width)):
+                runner.close()  # a file swapped for another build: say so now, not on the first frame
+                expected = f"[1, {height}, {width}, 3]"
+                raise ModelError(f"{path}: input shape {list(shape)}, expected {expected} for {self.model_name}")
+            self._runner = runner
 
     def provenance(self) -> Provenance:
         """The bound files' package, the precision (resolved by `load`) and the runtime.

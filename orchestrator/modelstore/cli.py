@@ -103,7 +103,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  licence    {manifest.licence}")
         print(f"  labels     {shown}")
         others = ", ".join(f"{w}x{h}" for w, h in manifest.other_sizes)
-        also = f" (also built at {others})" if others else ""
+        also = f" (also builds {others})" if others else ""
         print(f"  input      {'x'.join(map(str, manifest.input_size))}{also}")
         if not row.installed:
             print("  status     not installed (python -m orchestrator models import TARBALL..., or models pull)")

@@ -175,3 +175,22 @@ def test_centernet_input_sizes_that_are_not_built(real_models: Path, params: dic
 
     with pytest.raises(ModelError, match=message):
         bind_model_files(CenterNetDetector(**params)).load()
+
+
+def test_a_build_of_another_size_in_its_place_is_refused_on_load(real_models: Path) -> None:
+    from detectors.errors import ModelError
+    from detectors.modelfiles import ModelFiles
+
+    own = real_models / "objects.coco.centernet" / "model.fp32.tflite"  # 512x512, given as the 512x384 build
+    files = ModelFiles(
+        "objects.coco.centernet",
+        "tower_0/images:0",
+        ("tower_0/detections:0",),
+        {("litert", "fp32"): own},
+        input_size=(512, 512),
+        other_sizes={(512, 384): own},
+    )
+    detector = CenterNetDetector(input_size=[512, 384])
+    detector.bind_model_files(files)
+    with pytest.raises(ModelError, match=r"input shape \[1, 512, 512, 3\], expected \[1, 384, 512, 3\]"):
+        detector.load()
