@@ -24,6 +24,7 @@ from orchestrator.config.instantiate import CONSTRUCTOR_ERRORS, construct, const
 from orchestrator.config.issues import IssueLog
 from orchestrator.config.spec import DetectorSpec, TrackerSpec
 from orchestrator.errors import RegistryError
+from orchestrator.modelstore.binding import input_size_problem
 from orchestrator.registry import DETECTORS, TRACKERS, Registered, Registry
 from orchestrator.relations import RelationsSpec
 
@@ -111,6 +112,12 @@ def detector_spec(log: IssueLog, name: str, raw: Mapping[str, Any]) -> DetectorS
         return None
     params = checked.resolved
     _constructs(log, raw["plugin"], entry.obj, checked, (*base, "params"))
+    model_name = getattr(entry.obj, "model_name", "")
+    if model_name and isinstance(params.get("input_size"), list) and "runtime" not in checked.wrong:
+        # A size the plugin's schema allows but the model store does not build fails only at load: say it now.
+        problem = input_size_problem(model_name, params["input_size"], params.get("runtime"))
+        if problem:
+            log.error((*base, "params", "input_size"), problem, key=True)
     schedule = raw.get("schedule") or {"every_n_frames": 1}
     takes_input = bool(getattr(entry.obj, "takes_input", False))
     if takes_input != ("input" in raw):

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from detectors.modelfiles import UsesModelFiles
@@ -46,3 +47,35 @@ def bind_model_files(detector: D, store: ModelStore | None = None) -> D:
         import_tensorflow()  # before the plugin does, so TensorFlow's start-up lines stay quiet
     detector.bind_model_files(files)
     return detector
+
+
+def input_size_problem(
+    model_name: str, input_size: Sequence[int], runtime: str | None = None, store: ModelStore | None = None
+) -> str | None:
+    """Why a plugin of ``model_name`` cannot run at ``input_size`` (width, height) on ``runtime``, or None.
+
+    The sizes are those the store's manifest builds: the model's own (any runtime) and its
+    ``input.other_sizes`` (LiteRT only). A model the store does not know gives None.
+
+    Example:
+        >>> input_size_problem("objects.coco.centernet", [512, 384]) is None
+        True
+        >>> input_size_problem("objects.coco.centernet", [640, 480])  # doctest: +ELLIPSIS
+        '[640, 480] is not a size the model store builds for objects.coco.centernet: [512, 512], [512, 384] ...'
+    """
+    manifest = (store or ModelStore()).manifests().get(model_name)
+    if manifest is None:
+        return None
+    size = (int(input_size[0]), int(input_size[1]))
+    if size == manifest.input_size:
+        return None
+    if size not in manifest.other_sizes:
+        built = ", ".join(f"[{w}, {h}]" for w, h in (manifest.input_size, *manifest.other_sizes))
+        return (
+            f"{list(size)} is not a size the model store builds for {model_name}: {built} "
+            "(another size goes in input.other_sizes of its manifest, then re-import the model)"
+        )
+    if runtime not in (None, "litert"):
+        own = list(manifest.input_size)
+        return f"{list(size)} runs on runtime litert only; runtime {runtime} runs {model_name} at its own {own}"
+    return None

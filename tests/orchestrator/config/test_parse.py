@@ -1015,6 +1015,35 @@ def test_detector_constructor_errors_come_with_the_schema_problems(workdir: Path
     ]
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("{input_size: [512, 384]}", None),
+        ("{input_size: [512, 512], runtime: tf}", None),
+        (
+            "{input_size: [640, 480]}",
+            "[640, 480] is not a size the model store builds for objects.coco.centernet: [512, 512], [512, 384] "
+            "(another size goes in input.other_sizes of its manifest, then re-import the model)",
+        ),
+        (
+            "{input_size: [512, 384], runtime: tf}",
+            "[512, 384] runs on runtime litert only; runtime tf runs objects.coco.centernet at its own [512, 512]",
+        ),
+        ("{input_size: [500, 384]}", "500 is not a multiple of 32"),  # the schema: reported once, by it
+    ],
+)
+def test_input_sizes_the_store_does_not_build_are_reported(workdir: Path, params: str, message: str | None) -> None:
+    # The plugin's schema allows any multiple of 32; only the sizes the store builds load, so
+    # `validate` says so rather than the run failing at model load.
+    section = f"  objects:\n    plugin: objects.coco.centernet\n    params: {params}\n"
+    path = write(workdir, f"version: 1\ndetectors:\n{section}")
+    if message is None:
+        load_pipeline(path)
+        return
+    [line] = str(config_error(path)).splitlines()
+    assert line.startswith(f"{path}:5: detectors.objects.params.input_size") and line.endswith(message), line
+
+
 def test_oversized_file_is_refused_before_parsing(workdir: Path) -> None:
     path = workdir / "big.yaml"
     path.write_text("version: 1\n" + "# padding\n" * 120_000, encoding="utf-8")
