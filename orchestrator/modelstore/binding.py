@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from detectors.modelfiles import UsesModelFiles
+from orchestrator.errors import UserError
+from orchestrator.modelstore.installed import INSTALL_HINT
 from orchestrator.modelstore.store import ModelStore
 
 D = TypeVar("D")
@@ -36,11 +38,19 @@ def bind_model_files(detector: D, store: ModelStore | None = None) -> D:
         store: where the files are installed; default `ModelStore()` (``$ORCHESTRATOR_MODELS``, ...).
 
     Raises:
-        UserError: the model is not installed (naming the command that installs it), or unknown to the store.
+        UserError: the model is not installed (naming the command that installs it), or unknown to the
+            store, or a build at the detector's ``input_size`` that the manifest lists is missing.
     """
     if not isinstance(detector, UsesModelFiles) or not detector.model_name:
         return detector
-    files = (store or ModelStore()).installed(detector.model_name).model_files()
+    installed = (store or ModelStore()).installed(detector.model_name)
+    files = installed.model_files()
+    size = getattr(detector, "input_size", None)
+    if size is not None and tuple(size) in installed.manifest.other_sizes and tuple(size) not in files.other_sizes:
+        raise UserError(
+            f"{detector.model_name}: the {size[0]}x{size[1]} build is not installed (the model was installed "
+            f"before its manifest listed that size); {INSTALL_HINT}"
+        )
     if getattr(detector, "runtime", None) == "tf":
         from orchestrator.tflogs import import_tensorflow
 

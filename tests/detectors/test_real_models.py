@@ -194,3 +194,22 @@ def test_a_build_of_another_size_in_its_place_is_refused_on_load(real_models: Pa
     detector.bind_model_files(files)
     with pytest.raises(ModelError, match=r"input shape \[1, 512, 512, 3\], expected \[1, 384, 512, 3\]"):
         detector.load()
+
+
+def test_an_install_without_the_512x384_build_names_the_import_command(real_models: Path, tmp_path: Path) -> None:
+    # A cache installed before the manifest listed 512x384: its record has no such file.
+    import json
+    import shutil
+
+    from orchestrator.errors import UserError
+    from orchestrator.modelstore import ModelStore
+
+    folder = tmp_path / "objects.coco.centernet"
+    shutil.copytree(real_models / "objects.coco.centernet", folder)
+    record = json.loads((folder / "installed.json").read_text())
+    del record["files"]["model.fp32.512x384.tflite"]
+    (folder / "installed.json").write_text(json.dumps(record))
+    (folder / "model.fp32.512x384.tflite").unlink()
+    with pytest.raises(UserError, match=r"the 512x384 build is not installed .* models import"):
+        bind_model_files(CenterNetDetector(input_size=[512, 384]), ModelStore(tmp_path))
+    bind_model_files(CenterNetDetector(), ModelStore(tmp_path)).close()  # the model's own size still loads
