@@ -11,6 +11,9 @@ this one place:
   a few lines are written before TensorFlow reads that variable, and `stderr_captured` does the
   same around a conversion; if the block fails, what was captured is written to stderr before
   the exception propagates.
+* `litert_notes_dropped` sends descriptor 2 to a temporary file while detectors load and then
+  writes back every line but LiteRT's ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.``
+  (printed when an interpreter is made; no setting of LiteRT's Python API turns it off).
 
 Example:
     >>> quiet_environment()["TF_CPP_MIN_LOG_LEVEL"] in {"0", "1", "2", "3"}
@@ -68,3 +71,35 @@ def import_tensorflow() -> ModuleType:
     with stderr_captured():
         import tensorflow
     return tensorflow
+
+
+#: Lines LiteRT writes when an interpreter is made, dropped by `litert_notes_dropped`.
+LITERT_NOTES = ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",)
+
+
+@contextmanager
+def litert_notes_dropped() -> Iterator[None]:
+    """Send file descriptor 2 to a temporary file for the block, then write back all of it but `LITERT_NOTES`.
+
+    Anything else written meanwhile (by any thread) reaches stderr after the block, in order;
+    nothing is lost when the block raises.
+    """
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [
+                line
+                for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+                if line.rstrip("\r\n") not in LITERT_NOTES
+            ]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()

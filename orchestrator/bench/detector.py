@@ -124,7 +124,7 @@ def bench(
     """
     from orchestrator.config.instantiate import construct
     from orchestrator.errors import RegistryError
-    from orchestrator.modelstore.binding import bind_model_files
+    from orchestrator.modelstore.binding import bind_and_load
     from orchestrator.registry import DETECTORS
 
     if runs < 1 or warmup < 0:
@@ -143,7 +143,7 @@ def bench(
     if precision is not None:
         params["precision"] = precision
     frame = synthetic_frame() if frame is None else frame
-    with bind_model_files(construct(detector, cls, params)) as model:
+    with bind_and_load(construct(detector, cls, params)) as model:
         times = time_detect(model, frame, runs, warmup)
         used_runtime = getattr(model, "runtime", "-")
         used_precision = getattr(model, "precision", "-")
@@ -152,7 +152,7 @@ def bench(
     if used_runtime == "tf":
         tf_times = times
     elif "runtime" in cls.params_schema.get("properties", {}):
-        with bind_model_files(construct(detector, cls, {**params, "runtime": "tf", "precision": "fp32"})) as model:
+        with bind_and_load(construct(detector, cls, {**params, "runtime": "tf", "precision": "fp32"})) as model:
             tf_times = time_detect(model, frame, runs, warmup)
     return BenchResult(
         detector,

@@ -47,10 +47,10 @@ def _sequential(config: Any, source_uri: str, display: bool, max_frames: int | N
     stages: dict[str, list[float]] = defaultdict(list)
     tracked = config.tracked_detectors
     try:
-        from orchestrator.modelstore.binding import bind_model_files
+        from orchestrator.modelstore.binding import bind_and_load
 
         for _, detector in detectors:
-            bind_model_files(detector).load()
+            bind_and_load(detector)
         schedules = [(spec, det, make_schedule(spec.every_n_frames, spec.max_fps)) for spec, det in detectors]
         builder = SceneBuilder(config, emit=set(), fps=source.fps)
         frames = 0

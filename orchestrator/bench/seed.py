@@ -46,10 +46,10 @@ def seed_loop(source_uri: str, max_frames: int | None = None) -> dict[str, Any]:
     import cv2
 
     from detectors.egohands import EgoHandsDetector
-    from orchestrator.modelstore.binding import bind_model_files
+    from orchestrator.modelstore.binding import bind_and_load
 
     detector = EgoHandsDetector(runtime="tf", precision="fp32", score_threshold=0.2)
-    bind_model_files(detector).load()
+    bind_and_load(detector)
     # TensorFlow builds and optimises its graph on the first call (1-2 s here): the seed pays that
     # once per process, like loading the model, so it is not counted against its frames.
     detector.detect(np.zeros((SEED_SIZE[1], SEED_SIZE[0], 3), np.uint8))
@@ -110,14 +110,14 @@ def stage_cpu(config: Any, source_uri: str, max_frames: int | None = None) -> di
     from orchestrator.config import instantiate
     from orchestrator.events import RecordStream, dumps
     from orchestrator.frames import Frame, resize_source
-    from orchestrator.modelstore.binding import bind_model_files
+    from orchestrator.modelstore.binding import bind_and_load
     from orchestrator.render import FrameView, render
     from orchestrator.scene_builder import DetectorResult, SceneBuilder
     from orchestrator.schedules import make_schedule
 
     detectors = instantiate(config)
     for _, detector in detectors:
-        bind_model_files(detector).load()
+        bind_and_load(detector)
     source = _open(source_uri)
     builder = SceneBuilder(config, emit=set(config.outputs.records), fps=source.fps)
     cpu: dict[str, float] = defaultdict(float)

@@ -325,7 +325,8 @@ def evaluate(
     """
     from orchestrator.config.instantiate import construct
     from orchestrator.errors import RegistryError
-    from orchestrator.modelstore import bind_model_files, read_rgb
+    from orchestrator.modelstore import read_rgb
+    from orchestrator.modelstore.binding import bind_and_load
     from orchestrator.registry import DETECTORS
 
     if isinstance(detector, str):
@@ -349,7 +350,7 @@ def evaluate(
             f"{detector} outputs none of the dataset's classes ({', '.join(dataset.class_names) or 'none'})"
         )
     sizes, detections = [], []
-    with bind_model_files(construct(detector, cls, run_params)) as model:
+    with bind_and_load(construct(detector, cls, run_params)) as model:
         for image in dataset.images:
             frame = read_rgb(image.path)
             sizes.append((int(frame.shape[1]), int(frame.shape[0])))

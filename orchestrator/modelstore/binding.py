@@ -89,3 +89,18 @@ def input_size_problem(
         own = list(manifest.input_size)
         return f"{list(size)} runs on runtime litert only; runtime {runtime} runs {model_name} at its own {own}"
     return None
+
+
+def bind_and_load(detector: D, store: ModelStore | None = None) -> D:
+    """`bind_model_files`, then ``detector.load()`` with LiteRT's start-up note kept off stderr; returns ``detector``.
+
+    Raises what `bind_model_files` and the plugin's ``load`` raise.
+    """
+    from orchestrator.tflogs import litert_notes_dropped
+
+    bind_model_files(detector, store)
+    load = getattr(detector, "load", None)
+    if callable(load):
+        with litert_notes_dropped():
+            load()
+    return detector

@@ -32,3 +32,35 @@ def test_importing_orchestrator_sets_the_tensorflow_log_level() -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout == "3\n"
     env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # the user's choice wins
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout == "0\n"
+
+
+NOTES = """
+import os
+from orchestrator.tflogs import litert_notes_dropped
+with litert_notes_dropped():
+    os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
+    os.write(2, b"a warning the user should see\\n")
+try:
+    with litert_notes_dropped():
+        os.write(2, b"written before the failure\\n")
+        raise RuntimeError("load failed")
+except RuntimeError:
+    pass
+"""
+
+
+def test_litert_start_up_note_is_dropped_and_everything_else_kept() -> None:
+    result = subprocess.run([sys.executable, "-c", NOTES], capture_output=True, text=True, check=True)
+    assert result.stderr == "a warning the user should see\nwritten before the failure\n"
+
+
+def test_loading_a_real_pipeline_prints_no_litert_note(real_models, tmp_path) -> None:
+    from helpers import REPO_ROOT, run_cli, shared_path
+
+    video = shared_path("data/egodex/add_remove_lid_0.mp4")
+    result = run_cli(
+        "run", REPO_ROOT / "pipelines" / "hands_only.yaml", "--source", video, "--max-frames", "3",
+        "--events", tmp_path / "e.jsonl", "-q",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
