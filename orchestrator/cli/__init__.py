@@ -20,6 +20,7 @@ import argparse
 import importlib
 import os
 from collections.abc import Sequence
+from typing import NoReturn
 
 from orchestrator.cli.console import eprint, silence_stdout
 from orchestrator.errors import EXIT_OK, EXIT_SIGINT, ConfigError, exit_code
@@ -47,9 +48,19 @@ COMMAND_MODULES: tuple[str, ...] = (
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse whose usage mistakes are one line (the mistake, and where the usage is), exit 2.
+
+    Subcommand parsers are made of the same class, so every command's mistakes read alike.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command; each sets ``handler(args) -> exit code``."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="python -m orchestrator",
         description="Real-time hands-and-objects pipelines: detectors as plugins, tracking, relations, JSON events.",
     )
