@@ -130,7 +130,8 @@ def schema_problems(instance: Any, schema: Mapping[str, Any]) -> list[Problem]:
         elif kind in _BOUNDS:
             message = f"value {error.instance!r} is out of range: must be {_BOUNDS[kind]} {error.validator_value}"
         elif kind == "enum":
-            message = f"expected one of {', '.join(map(str, error.validator_value))}; got {error.instance!r}"
+            got = "null" if error.instance is None else repr(error.instance)  # as the YAML or JSON says it
+            message = f"expected one of {', '.join(map(str, error.validator_value))}; got {got}"
         elif kind == "const":
             message = f"expected {error.validator_value!r}, got {error.instance!r}"
         elif kind in ("minProperties", "maxProperties") and path[-1:] == ("schedule",):

@@ -32,3 +32,9 @@ def test_check_params_messages(params: dict, message: str) -> None:
     with pytest.raises(ValueError) as info:
         check_params("demo tracker", schema, params)
     assert str(info.value) == message
+
+
+def test_an_enum_says_null_as_yaml_does() -> None:
+    schema = {"type": "object", "properties": {"model": {"enum": ["full", "lite"]}}}
+    with pytest.raises(ValueError, match=r"^m: parameter model: expected one of full, lite; got null$"):
+        check_params("m", schema, {"model": None})
