@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 #: Variables set (when unset) before TensorFlow is imported.
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -76,30 +77,53 @@ def import_tensorflow() -> ModuleType:
 #: Lines LiteRT writes when an interpreter is made, dropped by `litert_notes_dropped`.
 LITERT_NOTES = ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",)
 
+# The captures of `litert_notes_dropped` now in force (innermost last), for `release_stderr`.
+_CAPTURES: list[dict[str, Any]] = []
+
 
 @contextmanager
 def litert_notes_dropped() -> Iterator[None]:
     """Send file descriptor 2 to a temporary file for the block, then write back all of it but `LITERT_NOTES`.
 
     Anything else written meanwhile (by any thread) reaches stderr after the block, in order;
-    nothing is lost when the block raises.
+    nothing is lost when the block raises, or when the process must exit during the block
+    (`release_stderr`).
     """
     sys.stderr.flush()
     with tempfile.TemporaryFile() as captured:
-        saved = os.dup(2)
+        state = {"saved": os.dup(2), "file": captured, "done": False}
         os.dup2(captured.fileno(), 2)
+        _CAPTURES.append(state)
         try:
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = [
-                line
-                for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
-                if line.rstrip("\r\n") not in LITERT_NOTES
-            ]
-            if kept:
-                sys.stderr.write("".join(kept))
-                sys.stderr.flush()
+            _release(state)
+            _CAPTURES.remove(state)
+
+
+def release_stderr() -> None:
+    """End every `litert_notes_dropped` capture now: descriptor 2 back, what it kept written out.
+
+    For a process about to exit without unwinding (``os._exit`` on a second Ctrl-C while models load).
+    """
+    for state in reversed(list(_CAPTURES)):
+        _release(state)
+
+
+def _release(state: dict[str, Any]) -> None:
+    if state["done"]:
+        return
+    state["done"] = True
+    sys.stderr.flush()
+    os.dup2(state["saved"], 2)
+    os.close(state["saved"])
+    captured = state["file"]
+    captured.seek(0)
+    kept = [
+        line
+        for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+        if line.rstrip("\r\n") not in LITERT_NOTES
+    ]
+    if kept:
+        sys.stderr.write("".join(kept))
+        sys.stderr.flush()

@@ -20,6 +20,7 @@ from typing import Any
 
 from orchestrator.cli.console import eprint, silence_stdout
 from orchestrator.errors import EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, PipelineError, UserError
+from orchestrator.tflogs import release_stderr
 
 #: A signal this soon after the first is the same request delivered twice (``timeout`` signals its
 #: child and then its whole process group), not a second Ctrl-C asking to exit at once.
@@ -84,6 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if received and now - received[0][1] >= _REPEAT_S:
             # A second Ctrl-C: the user does not want to wait for anything. The file keeps whole records.
             sinks.abandon()
+            release_stderr()  # models may be loading with stderr held back (tflogs.litert_notes_dropped)
             eprint("interrupted again: exiting at once (no summary)")
             os._exit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
         if not received:
