@@ -26,27 +26,23 @@ def load_detectors(config: PipelineConfig) -> list[tuple[DetectorSpec, Detector]
     bad files) and `PipelineError` for any other failure to load; detectors already loaded are
     closed first, so nothing stays allocated after an error.
     """
+    from orchestrator.modelstore.binding import bind_and_load
+
     detectors = instantiate(config)
     loaded: list[tuple[DetectorSpec, Detector]] = []
     try:
-        _load_each(detectors, loaded)
+        for spec, detector in detectors:
+            try:
+                bind_and_load(detector)
+            except (UserError, DetectorError) as exc:
+                raise UserError(f"detector '{spec.name}' ({spec.plugin}): {exc}") from exc
+            except Exception as exc:
+                raise PipelineError(
+                    f"detector '{spec.name}' ({spec.plugin}) failed to load: {type(exc).__name__}: {exc}"
+                ) from exc
+            loaded.append((spec, detector))
     except BaseException:
         for _, detector in detectors:
             detector.close()
         raise
     return loaded
-
-
-def _load_each(detectors: list[tuple[DetectorSpec, Detector]], loaded: list[tuple[DetectorSpec, Detector]]) -> None:
-    from orchestrator.modelstore.binding import bind_and_load
-
-    for spec, detector in detectors:
-        try:
-            bind_and_load(detector)
-        except (UserError, DetectorError) as exc:
-            raise UserError(f"detector '{spec.name}' ({spec.plugin}): {exc}") from exc
-        except Exception as exc:
-            raise PipelineError(
-                f"detector '{spec.name}' ({spec.plugin}) failed to load: {type(exc).__name__}: {exc}"
-            ) from exc
-        loaded.append((spec, detector))

@@ -99,8 +99,6 @@ def bind_and_load(detector: D, store: ModelStore | None = None) -> D:
     from orchestrator.tflogs import litert_notes_dropped
 
     bind_model_files(detector, store)
-    load = getattr(detector, "load", None)
-    if callable(load):
-        with litert_notes_dropped():
-            load()
+    with litert_notes_dropped():
+        detector.load()  # type: ignore[attr-defined]
     return detector

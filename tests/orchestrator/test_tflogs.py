@@ -5,25 +5,44 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CODE = """
-import os, sys
-from orchestrator.tflogs import stderr_captured
-with stderr_captured():
-    os.write(2, b"I0000 converter noise\\n")
+import pytest
+
+# A block that passes, then one that fails, each writing straight to descriptor 2 as C++ code does.
+SCRIPT = """
+import os
+from orchestrator.tflogs import {capture}
+with {capture}():
+    for line in {passing!r}:
+        os.write(2, line)
 print("quiet", flush=True)
 try:
-    with stderr_captured():
-        os.write(2, b"E0000 the reason it failed\\n")
-        raise RuntimeError("conversion failed")
+    with {capture}():
+        os.write(2, {failing!r})
+        raise RuntimeError("the block failed")
 except RuntimeError:
     pass
 """
 
 
-def test_captured_lines_are_dropped_unless_the_block_fails() -> None:
-    result = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
+@pytest.mark.parametrize(
+    ("capture", "passing", "failing", "expected"),
+    [
+        # The converter's lines are dropped unless the block fails.
+        ("stderr_captured", [b"I0000 converter noise\n"], b"E0000 why it failed\n", "E0000 why it failed\n"),
+        # LiteRT's start-up note is dropped, everything else kept, failing or not.
+        (
+            "litert_notes_dropped",
+            [b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n", b"a warning the user should see\n"],
+            b"written before the failure\n",
+            "a warning the user should see\nwritten before the failure\n",
+        ),
+    ],
+)
+def test_captured_lines(capture: str, passing: list[bytes], failing: bytes, expected: str) -> None:
+    code = SCRIPT.format(capture=capture, passing=passing, failing=failing)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "quiet\n"
-    assert result.stderr == "E0000 the reason it failed\n"
+    assert result.stderr == expected
 
 
 def test_importing_orchestrator_sets_the_tensorflow_log_level() -> None:
@@ -32,26 +51,6 @@ def test_importing_orchestrator_sets_the_tensorflow_log_level() -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout == "3\n"
     env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # the user's choice wins
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout == "0\n"
-
-
-NOTES = """
-import os
-from orchestrator.tflogs import litert_notes_dropped
-with litert_notes_dropped():
-    os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
-    os.write(2, b"a warning the user should see\\n")
-try:
-    with litert_notes_dropped():
-        os.write(2, b"written before the failure\\n")
-        raise RuntimeError("load failed")
-except RuntimeError:
-    pass
-"""
-
-
-def test_litert_start_up_note_is_dropped_and_everything_else_kept() -> None:
-    result = subprocess.run([sys.executable, "-c", NOTES], capture_output=True, text=True, check=True)
-    assert result.stderr == "a warning the user should see\nwritten before the failure\n"
 
 
 def test_loading_a_real_pipeline_prints_no_litert_note(real_models, tmp_path) -> None:
