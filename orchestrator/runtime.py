@@ -361,6 +361,10 @@ class Runtime:
         Returns None if the run was stopped first (the helper closes the source if it opens later);
         raises what opening raised (`UserError` for a missing file, an unreachable stream, ...).
         """
+        if self._interrupted:
+            # Stopped before opening began (while shared models loaded): open nothing. A helper left
+            # inside FFmpeg at interpreter exit aborts the process.
+            return None
         outcome: dict[str, Any] = {}
 
         def target() -> None:

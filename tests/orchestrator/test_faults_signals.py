@@ -163,3 +163,31 @@ def test_a_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
     assert process.returncode == 130, err
     assert elapsed < STOP_BOUND_S
     assert err.strip().splitlines()[-1] == "interrupted again: exiting at once (no summary)"
+
+
+def test_several_streams_stopped_while_the_models_load_exit_cleanly(tmp_path: Path) -> None:
+    # Found by a new-user trial: the stop reached each stream's source-opening helper as it started,
+    # so the helpers were left inside FFmpeg at interpreter exit and the process aborted (exit 134,
+    # "terminate called without an active exception"). A stream stopped before opening opens nothing.
+    videos = [make_video(tmp_path / f"clip{i}.avi", frames=5) for i in range(2)]
+    (tmp_path / "slowload.py").write_text(SLOW_LOAD.replace("time.sleep(60)", "time.sleep(2)"), encoding="utf-8")
+    pipeline = write_pipeline(
+        tmp_path / "p.yaml",
+        f"version: 1\nsources: {{a: {videos[0]}, b: {videos[1]}}}\n"
+        "detectors:\n  slow: {plugin: 'slowload:SlowLoad'}\n",
+    )
+    events = tmp_path / "events.jsonl"
+    env = {**fault_env(tmp_path), "PYTHONPATH": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "run", str(pipeline), "--events", str(events), "-q"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)  # inside SlowLoad.load()
+    elapsed, err = _stop(process, signal.SIGINT)
+    assert process.returncode == 130, err
+    assert elapsed < STOP_BOUND_S + 2
+    summary = _summary(events)
+    assert summary["status"] == "interrupted" and summary["abandoned"] == []
