@@ -63,6 +63,13 @@ class IssueLog:
             self._broken.append(where)
         return not problems
 
+    def refuse_key(self, path: tuple[Any, ...], message: str) -> None:
+        """Record ``message`` about the last key of ``path``, at its line, under the mapping that holds it;
+        ``path`` counts as broken (left out from here on)."""
+        line = self.lines.line(path, key=True)
+        self.issues.append(ConfigIssue(self.file, line, dotted(path[:-1]), message))
+        self._broken.append(path)
+
     def sound(self, path: tuple[Any, ...]) -> bool:
         """Whether no schema problem was recorded at ``path`` or inside it."""
         return not any(broken[: len(path)] == path for broken in self._broken)

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,16 +58,31 @@ def _sound_items(log: IssueLog, raw: Any, path: tuple[Any, ...]) -> dict[Any, An
     return {key: value for key, value in raw.items() if log.sound((*path, key))}
 
 
+def _string_keys(log: IssueLog, value: Any, path: tuple[Any, ...] = ()) -> None:
+    """Refuse every mapping key that is not a string (YAML reads ``1:``, ``null:``, ``true:`` as other types).
+
+    A pipeline file is a JSON document written in YAML: its names (detectors, streams, relations,
+    class names) are text, and the schema's name patterns do not check keys of other types.
+    """
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                _string_keys(log, item, (*path, key))
+            else:
+                written = json.dumps(key) if isinstance(key, bool | int | float) or key is None else str(key)
+                log.refuse_key((*path, key), f"name {written} must be a string; quote it")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _string_keys(log, item, (*path, index))
+
+
 def _detector_names(log: IssueLog, data: Mapping[str, Any]) -> list[str] | None:
-    """The detector names of the file, None when ``detectors`` is not a mapping; a name must be a string."""
+    """The detector names of the file (strings: `_string_keys` refused the others), None when ``detectors``
+    is not a mapping."""
     raw = data.get("detectors")
     if not isinstance(raw, Mapping):
         return None
-    for name in raw:
-        if not isinstance(name, str):  # `1:` is an int key, which the schema's name pattern does not check
-            line = log.lines.line(("detectors", name), key=True)
-            log.issues.append(ConfigIssue(log.file, line, "detectors", f"name {name!r} must be a string; quote it"))
-    return list(raw)
+    return [name for name in raw if isinstance(name, str)]
 
 
 def _detectors(log: IssueLog, data: Mapping[str, Any], names: list[str] | None) -> list[DetectorSpec]:
@@ -165,6 +181,7 @@ def parse_pipeline(text: str, path: Path) -> PipelineConfig:
     log = IssueLog(file, path.resolve().parent, lines, document.skipped)
     log.issues.extend(document.issues)
     log.check(data, pipeline_schema())
+    _string_keys(log, data)
     detector_names = _detector_names(log, data)
 
     source = source_spec(log, _sound_items(log, data.get("source"), ("source",)))

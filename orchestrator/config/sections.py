@@ -64,11 +64,7 @@ def sources_spec(log: IssueLog, raw: Mapping[str, Any], source: SourceSpec) -> t
     """
     streams = []
     for name, value in raw.items():
-        path = ("sources", name)
-        if not isinstance(name, str):
-            # YAML reads `1:` as a number: a stream name is text (it is every record's `stream`).
-            log.error(path, f"name {name!r} must be text that starts with a letter or _ (quote it, or rename it)")
-            continue
+        path = ("sources", name)  # a name that is not a string was refused with the file (`parse._string_keys`)
         expanded = log.expand(path, value) if isinstance(value, str) else value
         if expanded is None:
             continue

@@ -372,6 +372,29 @@ ERROR_CASES = {
         """,
         ["3: detectors: name 1 must be a string; quote it"],
     ),
+    "relation-name-null": (
+        # Found by a new-user trial: `null:` passed validate, then the run failed in a traceback.
+        """
+        version: 1
+        detectors: {hands: {plugin: testing.noop}}
+        tracker: {type: sort, detector: hands}
+        relations:
+          objects: {detector: hands}
+          report:
+            null: {when: {near: {max_gap: 0.2}}}
+        """,
+        ["7: relations.report: name null must be a string; quote it"],
+    ),
+    "class-name-true": (
+        """
+        version: 1
+        detectors:
+          objects:
+            plugin: objects.coco.centernet
+            params: {class_thresholds: {true: 0.1}}
+        """,
+        ["5: detectors.objects.params.class_thresholds: name true must be a string; quote it"],
+    ),
     "stage-without-input": (
         """
         version: 1

@@ -45,7 +45,7 @@ def test_sources_resolve_against_the_pipeline_and_keep_their_order(tmp_path: Pat
         ("sources: {a: ''}", "2: sources.a: empty: expected a file, folder, URL or camera index"),
         (
             "sources: {1: 0}",
-            "2: sources[1]: name 1 must be text that starts with a letter or _ (quote it, or rename it)",
+            "2: sources: name 1 must be a string; quote it",
         ),
         (
             "source: {uri: 0}\nsources: {a: 1}",
