@@ -321,7 +321,8 @@ class Runtime:
             last_frame = None
             try:
                 for record in fuse(store, board, counters, names, threads):
-                    last_frame = getattr(record, "frame", last_frame)
+                    if not isinstance(record, StreamStartRecord):  # dated at the first frame, before fusing it
+                        last_frame = getattr(record, "frame", last_frame)
                     yield stream.stamp(record)
             except Exception as exc:  # a bug in tracking or relations: end like a failed worker, with a summary
                 after = "before the first frame" if last_frame is None else f"after frame {last_frame}"

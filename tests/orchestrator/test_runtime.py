@@ -223,7 +223,10 @@ def test_worker_exception_stops_the_run_naming_detector_and_frame(tmp_path: Path
     assert records[-1]["status"] == "error" and "frame 12" in records[-1]["error"]
 
 
-def test_a_failure_in_fusion_ends_the_run_with_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("failing_frame", "when"), [(7, "after frame 6"), (0, "before the first frame")])
+def test_a_failure_in_fusion_ends_the_run_with_a_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_frame: int, when: str
+) -> None:
     # A bug in tracking or relations (the application's own code, after the workers) stops the run
     # like a failed worker: records so far, then a summary that says what failed, then the error.
     tracked = "tracker: {type: sort, detector: hands}\n        outputs: {records: [tracks]}"
@@ -231,18 +234,18 @@ def test_a_failure_in_fusion_ends_the_run_with_a_summary(tmp_path: Path, monkeyp
     update = SortTracker.update
 
     def failing(self: SortTracker, frame_index: int, *args: Any, **kwargs: Any) -> Any:
-        if frame_index == 7:
+        if frame_index == failing_frame:
             raise ValueError("broken on purpose")
         return update(self, frame_index, *args, **kwargs)
 
     monkeypatch.setattr(SortTracker, "update", failing)
     records: list[dict[str, Any]] = []
-    message = r"fusing the detectors' results failed after frame 6: ValueError: broken on purpose"
+    message = rf"fusing the detectors' results failed {when}: ValueError: broken on purpose"
     with pytest.raises(PipelineError, match=message):
         for record in Runtime(load_pipeline(pipeline)).records():
             records.append(record)
     validate_records(records)
-    assert [r["frame"] for r in records[1:-1]] == list(range(7))
+    assert [r["frame"] for r in records[1:-1]] == list(range(failing_frame))
     assert records[-1]["type"] == "summary" and records[-1]["status"] == "error"
     assert "broken on purpose" in records[-1]["error"]
 
